@@ -22,9 +22,9 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from medcot.commands import data, evaluation, score
+    from medcot.commands import data, evaluation, score, validate
 
-    for module in (data, score, evaluation):
+    for module in (validate, data, score, evaluation):
         module.register(app)
 
 
