@@ -44,3 +44,39 @@ def realdata_path() -> Path:
 def thuocl_path() -> Path:
     """../shared/lexicons/THUOCL_medical.txt (MIT word list); skips when absent."""
     return _need(THUOCL)
+
+
+# --- dataset build fixtures (medcot.export / medcot_verified.py); appended by the builder/export owner ---
+def load_builder_module():
+    """Import the top-level ``medcot_verified.py`` as ordinary Python (it is not part of the package)."""
+    import importlib.util
+    import sys
+
+    if "medcot_verified" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("medcot_verified", REPO / "medcot_verified.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["medcot_verified"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["medcot_verified"]
+
+
+@pytest.fixture(scope="session")
+def dummy_build(tmp_path_factory):
+    """``medcot build`` of the bundled dummy_data, written once per session (an ``export.BuildResult``)."""
+    from medcot import export
+
+    out = tmp_path_factory.mktemp("dummy_build") / "medcot"
+    return export.build(out, verify=False)
+
+
+@pytest.fixture()
+def hf_offline(monkeypatch, tmp_path):
+    """No Hub access and caches under tmp_path (flags are read at import time, so patch the modules too)."""
+    import datasets
+    import huggingface_hub.constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    return tmp_path / "hf_cache"

@@ -1,9 +1,85 @@
-"""CLI verbs: data (placeholder until its owner fills it in)."""
+"""CLI verbs for the dataset: ``build`` (Hub-ready folder), ``push`` (upload), ``stats`` (report)."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+from medcot import schema
+
+logger = logging.getLogger(__name__)
+
+
+def build_cmd(
+    out: Path = typer.Option(..., "--out", help="Folder to write: it becomes the Hub dataset repo."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Raw release file or folder (default: bundled synthetic dummy_data/)."),
+    license_id: str = typer.Option(schema.DEFAULT_DATA_LICENSE, "--license", help="Data licence id for the card (the release publishes none)."),
+    aliases: Optional[Path] = typer.Option(None, "--aliases", help="Extra column-alias file (English/Chinese column names)."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Rejects report JSONL (default: <out>.rejects.jsonl beside --out)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous build in --out (other files are kept)."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Skip loading every config back with datasets.load_dataset."),
+    repo_id: str = typer.Option("org/medcot", "--repo", help="Repo id shown in the card's loading examples."),
+) -> None:
+    """Build a Hub-ready dataset folder: data/<config>/<split>-*.parquet + README.md card."""
+    from medcot import card, export
+
+    result = export.build(
+        out, data_dir=data_dir, license_id=license_id, aliases=aliases, rejects_path=rejects,
+        overwrite=overwrite, verify=not no_verify, repo_id=repo_id,
+    )
+    if result.synthetic:
+        typer.secho("note: built from the bundled SYNTHETIC dummy_data (the card says so)", fg=typer.colors.YELLOW)
+    typer.echo(card.render_counts(result.verified or result.counts()))
+    typer.echo(f"rows in = records + rejects: {result.rows_in} = {result.records} + {result.rejects}")
+    typer.echo(f"rejects report: {result.rejects_path}")
+    typer.echo("verified: every config loads with datasets.load_dataset" if result.verified else "not verified (--no-verify)")
+    typer.echo(f"wrote {result.out_dir}")
+
+
+def push_cmd(
+    folder: Path = typer.Argument(..., help="Folder written by `medcot build`."),
+    repo: str = typer.Option(..., "--repo", help="Hub dataset repo id, namespace/name."),
+    private: bool = typer.Option(False, "--private", help="Create the repo private."),
+    revision: Optional[str] = typer.Option(None, "--revision", help="Branch to push to (default main)."),
+    commit_message: Optional[str] = typer.Option(None, "--commit-message", help="Commit message."),
+) -> None:
+    """Upload a built folder to the Hub (token: HF_TOKEN or your saved login)."""
+    from medcot.push import push
+
+    result = push(folder, repo, private=private, revision=revision, commit_message=commit_message)
+    typer.echo(f"pushed {len(result.files)} files to {result.url}")
+
+
+def stats_cmd(
+    folder: Path = typer.Argument(..., help="Folder written by `medcot build`."),
+    as_json: bool = typer.Option(False, "--json", help="Print the statistics as JSON."),
+) -> None:
+    """Print per-config/split row counts and the card statistics of a built folder."""
+    import pyarrow.parquet as pq
+
+    from medcot import card
+
+    counts = {
+        cfg: {split: sum(pq.ParquetFile(folder / rel).metadata.num_rows for rel in paths) for split, paths in splits.items()}
+        for cfg, splits in card.config_files(card.read_card_data(folder)).items()
+    }
+    stats = card.statistics_from_folder(folder)
+    if as_json:
+        import json
+
+        typer.echo(json.dumps({"counts": counts, "statistics": stats}, ensure_ascii=False, indent=2))
+        return
+    typer.echo(card.render_counts(counts))
+    typer.echo("")
+    typer.echo(card.render_statistics(stats))
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to app."""
+    app.command("build")(build_cmd)
+    app.command("push")(push_cmd)
+    app.command("stats")(stats_cmd)
+    app.command("report", help="Alias of `stats`.")(stats_cmd)

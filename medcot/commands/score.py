@@ -1,9 +1,136 @@
-"""CLI verbs: score (placeholder until its owner fills it in)."""
+"""CLI verb ``medcot score``: score a table of chain-of-thought predictions on the five-dimension rubric.
+
+All the work is in :mod:`medcot.scoring`; this module only parses options, shows progress and
+prints the summary (a table for people, ``--json`` for machines).
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
 import typer
+
+from medcot import scoring
+from medcot.errors import InputError
+from medcot.schema import RUBRIC
+
+logger = logging.getLogger(__name__)
+
+# Below this many rows a progress bar is noise.
+PROGRESS_MIN_ROWS = 200
+
+
+def _labels() -> dict[str, str]:
+    out = {d.key: f"{d.key} ({d.zh})" for d in RUBRIC}
+    out.update(overall="overall", answer_accuracy="answer_accuracy", char_rouge_l="char_rouge_l")
+    return out
+
+
+def _fmt(value: Optional[float]) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def print_summary(summary: scoring.Summary, *, output: Path | None = None) -> None:
+    """Render the summary as a rich table on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    title = f"medcot score — backend {summary.backend}"
+    table = Table(title=title)
+    table.add_column("aggregate")
+    table.add_column("mean", justify="right")
+    cis = summary.confidence_intervals
+    if cis is not None:
+        conf = int(round(100 * summary.bootstrap["confidence"]))
+        table.add_column(f"{conf}% CI", justify="right")
+    table.add_column("n", justify="right")
+    mat_counts = _counts(summary)
+    for key, label in _labels().items():
+        cells = [label, _fmt(summary.means.get(key))]
+        if cis is not None:
+            ci = cis.get(key)
+            cells.append("—" if ci is None else f"[{ci[0]:.3f}, {ci[1]:.3f}]")
+        cells.append(str(mat_counts[key]))
+        table.add_row(*cells)
+    console.print(table)
+    line = (f"{summary.n_rows} rows: {summary.n_scored} scored, {summary.n_missing} missing "
+            f"({summary.n_invalid} invalid input)")
+    if output is not None:
+        line += f"; wrote {output}"
+    console.print(line, highlight=False)
+
+
+def _counts(summary: scoring.Summary) -> dict[str, int]:
+    counts = {k: summary.n_scored for k in scoring.AGGREGATES}
+    counts["answer_accuracy"] = summary.n_with_answer
+    counts["char_rouge_l"] = summary.n_with_reference
+    return counts
+
+
+def score_command(
+    input: Path = typer.Argument(..., help="JSONL/JSON/CSV/TSV/Parquet with a `prediction` column "
+                                 "(optional: id, reference, question, options, answer)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write one JSON line per input row."),
+    dataset: Optional[Path] = typer.Option(None, "--dataset", help="Built dataset folder (data/default/"
+                                           "<split>-*.parquet) or raw release to join on id."),
+    split: str = typer.Option("test", "--split", help="Split of --dataset to join with."),
+    lexicon: list[Path] = typer.Option([], "--lexicon", help="User lexicon file (repeatable)."),
+    calibration: Optional[Path] = typer.Option(None, "--calibration", help="Calibration file written by "
+                                               "`medcot calibrate` (offline scorer only)."),
+    bootstrap: int = typer.Option(0, "--bootstrap", min=0, help="Bootstrap resamples for confidence "
+                                  "intervals (0 = none)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+    confidence: float = typer.Option(0.95, "--confidence", help="Coverage of the bootstrap intervals."),
+    backend: str = typer.Option("heuristic", "--backend", help="heuristic (offline) or judge (LLM)."),
+    judge_base_url: Optional[str] = typer.Option(None, "--judge-base-url", help="OpenAI-compatible base URL."),
+    judge_model: Optional[str] = typer.Option(None, "--judge-model", help="Judge model name."),
+    judge_api_key_env: str = typer.Option("OPENAI_API_KEY", "--judge-api-key-env",
+                                          help="Environment variable holding the API key."),
+    concurrency: int = typer.Option(8, "--concurrency", min=1, help="Concurrent judge requests."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Judge response cache folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for machines)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Score chain-of-thought predictions; write per-row scores and print per-dimension means."""
+    if backend not in scoring.BACKENDS:
+        raise InputError(f"--backend must be one of {', '.join(scoring.BACKENDS)}, got {backend!r}")
+    rows = scoring.read_predictions(input)
+    if dataset is not None:
+        rows = scoring.join_with_dataset(rows, dataset, split=split)
+    items = scoring.normalize_records(rows)
+    progress = not quiet and sys.stderr.isatty() and len(items) >= PROGRESS_MIN_ROWS
+    judge_options: dict[str, Any] = {
+        "base_url": judge_base_url,
+        "model": judge_model,
+        "api_key_env": judge_api_key_env,
+        "concurrency": concurrency,
+        "cache_dir": str(cache_dir) if cache_dir is not None else None,
+    }
+    results = scoring.score_items(
+        items,
+        backend=backend,
+        lexicon_paths=[str(p) for p in lexicon],
+        calibration=calibration,
+        judge_options=judge_options if backend == "judge" else None,
+        progress=progress,
+    )
+    assert len(results) == len(rows)  # rows in = rows out
+    scoring.write_jsonl(results, output)
+    summary = scoring.aggregate(results, bootstrap=bootstrap, seed=seed, confidence=confidence)
+    for r in results:
+        if r.error:
+            logger.info("%s", r.error)
+    if as_json:
+        typer.echo(json.dumps({**summary.to_dict(), "output": str(output)}, ensure_ascii=False))
+    else:
+        print_summary(summary, output=output)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to app."""
+    """Add ``medcot score`` to ``app``."""
+    app.command("score")(score_command)

@@ -1,0 +1,453 @@
+"""``medcot build``: turn a raw release into a folder that is exactly a Hub dataset repo.
+
+Layout written into ``out``::
+
+    README.md                                   dataset card (YAML configs + dataset_info, prose)
+    data/<config>/<split>-00000-of-0000N.parquet
+
+Nothing else: no loading script, no stray data files (the rejects report goes next to ``out``,
+not inside it). ``load_dataset(str(out), config)`` reads exactly what the Hub serves.
+
+Both this module and the builder ``medcot_verified.py`` get records from :func:`ingest_source`
+and rows from :func:`medcot.views.record_to_config`, so they cannot disagree.
+
+Parquet choices (why):
+
+- row groups of at most ``ROW_GROUP_ROWS`` = 1,000 rows and about ``ROW_GROUP_BYTES`` = 8 MB of
+  Arrow data (whichever is smaller): the Hub viewer pages through a file one row group at a
+  time, so small groups keep its pages fast; 1,000 is also what ``datasets`` writes by default.
+- a new shard once a file holds ``MAX_SHARD_BYTES`` = 200 MB of Arrow data, so no single file is
+  unwieldy to upload, download or convert; the whole real release (~60 MB) fits one shard.
+- records are converted and written one row group at a time with ``pyarrow.parquet.ParquetWriter``,
+  so the writer's memory stays bounded however large the release is.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from medcot import card, schema, views
+from medcot.errors import InputError, MedcotError
+
+logger = logging.getLogger(__name__)
+
+ROW_GROUP_ROWS = 1_000
+ROW_GROUP_BYTES = 8 * 1024 * 1024
+MAX_SHARD_BYTES = 200 * 1024 * 1024
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BUNDLED_DUMMY_DATA = REPO_ROOT / "dummy_data"
+
+_SHARD_RE = re.compile(r"^[\w.]+-\d{5}-of-\d{5}\.parquet$")
+_PARTIAL_SUFFIX = ".partial"
+
+
+# ---------------------------------------------------------------------------------------------
+# Records: the one code path shared with the builder
+# ---------------------------------------------------------------------------------------------
+def default_data_dir() -> Path:
+    """The bundled synthetic ``dummy_data/`` (present in a source checkout)."""
+    if not BUNDLED_DUMMY_DATA.is_dir():
+        raise InputError(f"{BUNDLED_DUMMY_DATA}: bundled dummy_data/ not found; pass --data-dir RAW")
+    return BUNDLED_DUMMY_DATA
+
+
+def is_synthetic(sources: Path | str | Sequence[Path | str]) -> bool:
+    """True when every source lies inside the bundled synthetic ``dummy_data/``.
+
+    >>> is_synthetic(BUNDLED_DUMMY_DATA), is_synthetic("/elsewhere/release.jsonl")
+    (True, False)
+    """
+    items = [sources] if isinstance(sources, (str, Path)) else list(sources)
+    dummy = BUNDLED_DUMMY_DATA.resolve()
+    return bool(items) and all(Path(s).resolve().is_relative_to(dummy) for s in items)
+
+
+def ingest_source(
+    sources: Path | str | Sequence[Path | str],
+    *,
+    aliases: Path | str | None = None,
+) -> Any:
+    """Ingest raw release files (a file, a folder or a list) into canonical records + rejects.
+
+    Args:
+        sources: What to read.
+        aliases: Optional user alias file extending the column alias table.
+
+    Returns:
+        The :class:`medcot.ingest.IngestResult`.
+    """
+    from medcot.ingest import ingest
+
+    source = [str(s) for s in sources] if isinstance(sources, (list, tuple)) else str(sources)
+    kwargs: dict[str, Any] = {}
+    if aliases is not None:
+        kwargs["aliases"] = aliases
+    result = ingest(source, **kwargs)
+    records = sum(len(v) for v in result.splits.values())
+    if result.rows_in != records + len(result.rejects):  # the ingest contract; never lose a row silently
+        raise MedcotError(f"ingest lost rows: rows in {result.rows_in} != {records} records + {len(result.rejects)} rejects")
+    logger.info("ingested %d rows: %d records, %d rejects", result.rows_in, records, len(result.rejects))
+    return result
+
+
+def split_order(splits: Mapping[str, Sequence[Any]]) -> list[str]:
+    """Non-empty split names: ``schema.SPLITS`` order first, then the release's own, sorted.
+
+    >>> split_order({"test": [1], "train": [1], "dev2": [1], "validation": []})
+    ['train', 'test', 'dev2']
+    """
+    known = [s for s in schema.SPLITS if splits.get(s)]
+    return known + sorted(s for s in splits if s not in schema.SPLITS and splits[s])
+
+
+def split_method_text(result: Any) -> str:
+    """One paragraph for the card saying how the splits were made (from ``result.split_origin``).
+
+    >>> from types import SimpleNamespace
+    >>> split_method_text(SimpleNamespace(split_origin="release"))
+    "The splits are the release's own (a split column or per-split files)."
+    """
+    origin = getattr(result, "split_origin", None)
+    train, val, test = schema.DEFAULT_SPLIT_RATIOS
+    seeded = (
+        f"a deterministic stratified split made by `medcot` (train/validation/test = "
+        f"{train:.0%}/{val:.0%}/{test:.0%}, seed {schema.DEFAULT_SPLIT_SEED}), identical across runs and machines"
+    )
+    if origin == "release":
+        return "The splits are the release's own (a split column or per-split files)."
+    if origin == "seeded":
+        return f"The release carries no split of its own, so the splits are {seeded}."
+    if origin == "mixed":
+        return (
+            "Records with a split in the release (a split column or per-split files) keep it; the others "
+            f"were assigned by {seeded}."
+        )
+    return f"The splits are the release's own when it has them; otherwise {seeded}."
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class BuildResult:
+    """What ``medcot build`` wrote."""
+
+    out_dir: Path
+    layout: dict[str, dict[str, card.SplitLayout]]
+    rows_in: int
+    records: int
+    rejects: int
+    rejects_path: Path | None
+    synthetic: bool
+    stats: dict[str, Any] = field(default_factory=dict)
+    verified: dict[str, dict[str, int]] | None = None
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``{config: {split: rows}}``."""
+        return {cfg: {s: lay.num_examples for s, lay in splits.items()} for cfg, splits in self.layout.items()}
+
+
+def _batched(items: Iterable[Any], n: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while batch := list(islice(it, n)):
+        yield batch
+
+
+def write_split(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    config: str,
+    split: str,
+    out_dir: Path,
+    row_group_rows: int = ROW_GROUP_ROWS,
+    row_group_bytes: int = ROW_GROUP_BYTES,
+    max_shard_bytes: int = MAX_SHARD_BYTES,
+    on_record: Any = None,
+) -> card.SplitLayout:
+    """Write one (config, split) as ``data/<config>/<split>-0000i-of-0000N.parquet`` shards.
+
+    Args:
+        records: Canonical records of the split (consumed once, lazily).
+        config: Config name from ``schema.CONFIGS``.
+        split: Split name.
+        out_dir: The repo folder.
+        row_group_rows: Maximum rows per Parquet row group.
+        row_group_bytes: Target maximum Arrow bytes per row group.
+        max_shard_bytes: Start a new file after this many Arrow bytes.
+        on_record: Optional callback called with each canonical record (statistics).
+
+    Returns:
+        The :class:`medcot.card.SplitLayout` (relative paths, rows, bytes).
+    """
+    features = schema.get_config(config).features
+    arrow_schema = features.arrow_schema
+    folder = out_dir / "data" / config
+    folder.mkdir(parents=True, exist_ok=True)
+    partials: list[Path] = []
+    writer: pq.ParquetWriter | None = None
+    shard_bytes = rows = total_bytes = 0
+    try:
+        for batch in _batched(records, row_group_rows):
+            if on_record is not None:
+                for record in batch:
+                    on_record(record)
+            rows_out = [features.encode_example(views.record_to_config(config, r)) for r in batch]
+            table = pa.Table.from_pylist(rows_out, schema=arrow_schema)
+            if writer is None or shard_bytes >= max_shard_bytes:
+                if writer is not None:
+                    writer.close()
+                partials.append(folder / f"{split}-{len(partials):05d}{_PARTIAL_SUFFIX}")
+                writer = pq.ParquetWriter(partials[-1], arrow_schema)
+                shard_bytes = 0
+            # Long CoTs: shrink the row group so one group stays near row_group_bytes.
+            group = max(1, min(row_group_rows, table.num_rows * row_group_bytes // max(table.nbytes, 1)))
+            writer.write_table(table, row_group_size=group)
+            shard_bytes += table.nbytes
+            total_bytes += table.nbytes
+            rows += table.num_rows
+        if writer is not None:
+            writer.close()
+            writer = None
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        for p in partials:
+            p.unlink(missing_ok=True)
+        raise
+    n = len(partials)
+    files = []
+    download = 0
+    for i, partial in enumerate(partials):
+        final = folder / f"{split}-{i:05d}-of-{n:05d}.parquet"
+        partial.replace(final)
+        download += final.stat().st_size
+        files.append(final.relative_to(out_dir).as_posix())
+    return card.SplitLayout(files=tuple(files), num_examples=rows, num_bytes=total_bytes, download_bytes=download)
+
+
+def _is_ours(path: Path, out_dir: Path) -> bool:
+    """Files `medcot build` writes (and may delete on --overwrite)."""
+    rel = path.relative_to(out_dir)
+    if rel.as_posix() == "README.md":
+        return True
+    parts = rel.parts
+    return (
+        len(parts) == 3
+        and parts[0] == "data"
+        and parts[1] in schema.CONFIG_NAMES
+        and (_SHARD_RE.match(parts[2]) is not None or parts[2].endswith(_PARTIAL_SUFFIX))
+    )
+
+
+def prepare_out_dir(out_dir: Path, *, overwrite: bool) -> None:
+    """Create ``out_dir`` or, with ``overwrite``, remove the files a previous build wrote there.
+
+    Files medcot did not write are never deleted (a warning lists them). Raises :class:`InputError`
+    when ``out_dir`` is a file, is non-empty without ``overwrite``, or holds ``<name>.py`` (which
+    ``load_dataset`` would refuse as a loading script).
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out {out_dir}: exists and is not a folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    existing = [p for p in out_dir.rglob("*") if p.is_file()]
+    if existing and not overwrite:
+        raise InputError(f"--out {out_dir}: folder is not empty ({len(existing)} files); pass --overwrite to replace a previous build")
+    script = out_dir / f"{out_dir.name}.py"
+    if script.exists():
+        raise InputError(f"{script}: a loading script named after the folder makes load_dataset fail; remove it")
+    foreign = []
+    for path in existing:
+        if _is_ours(path, out_dir):
+            path.unlink()
+        elif ".git" not in path.relative_to(out_dir).parts:
+            foreign.append(path.relative_to(out_dir).as_posix())
+    for cfg_dir in (out_dir / "data").glob("*"):
+        if cfg_dir.is_dir() and not any(cfg_dir.iterdir()):
+            cfg_dir.rmdir()
+    if foreign:
+        logger.warning("kept %d files medcot did not write in %s: %s", len(foreign), out_dir, ", ".join(foreign[:5]))
+
+
+def export(
+    result: Any,
+    out_dir: str | Path,
+    *,
+    license_id: str = schema.DEFAULT_DATA_LICENSE,
+    synthetic: bool = False,
+    overwrite: bool = False,
+    configs: Sequence[str] = schema.CONFIG_NAMES,
+    repo_id: str = "org/medcot",
+    row_group_rows: int = ROW_GROUP_ROWS,
+    max_shard_bytes: int = MAX_SHARD_BYTES,
+) -> BuildResult:
+    """Write an ingest result as a Hub dataset repo folder (Parquet shards + README card).
+
+    Args:
+        result: An ``IngestResult`` (``.splits``, ``.rejects``, ``.rows_in``).
+        out_dir: Target folder.
+        license_id: Data licence for the card.
+        synthetic: Mark the card as synthetic dummy data.
+        overwrite: Replace a previous build in ``out_dir``.
+        configs: Configs to write (all by default).
+        repo_id: Repo id used in the card's loading examples.
+        row_group_rows: Maximum rows per row group.
+        max_shard_bytes: Arrow bytes per shard before a new file starts.
+
+    Returns:
+        A :class:`BuildResult`.
+    """
+    out_dir = Path(out_dir)
+    license_id = card.check_license(license_id)
+    for name in configs:
+        schema.get_config(name)
+    if "default" not in configs:
+        raise InputError("configs: the `default` config is required (the card's statistics are computed from it)")
+    prepare_out_dir(out_dir, overwrite=overwrite)
+    splits = split_order(result.splits)
+    if not splits:
+        raise InputError(f"no records to export ({result.rows_in} rows in, {len(result.rejects)} rejected)")
+    acc = card.StatsAccumulator()
+    layout: dict[str, dict[str, card.SplitLayout]] = {}
+    for spec in schema.CONFIGS:
+        if spec.name not in configs:
+            continue
+        layout[spec.name] = {}
+        for split in splits:
+            hook = (lambda r, _s=split: acc.add(r, split=_s)) if spec.name == "default" else None
+            layout[spec.name][split] = write_split(
+                result.splits[split], config=spec.name, split=split, out_dir=out_dir,
+                row_group_rows=row_group_rows, max_shard_bytes=max_shard_bytes, on_record=hook,
+            )
+            logger.info("wrote %s/%s: %d rows", spec.name, split, layout[spec.name][split].num_examples)
+    stats = acc.result()
+    text = card.render_card(
+        layout, stats, license_id=license_id, synthetic=synthetic, split_method=split_method_text(result),
+        repo_id=repo_id, rows_in=result.rows_in, rejects=len(result.rejects),
+    )
+    (out_dir / "README.md").write_text(text, encoding="utf-8")
+    return BuildResult(
+        out_dir=out_dir, layout=layout, rows_in=result.rows_in, records=stats["records"],
+        rejects=len(result.rejects), rejects_path=None, synthetic=synthetic, stats=stats,
+    )
+
+
+def default_rejects_path(out_dir: Path) -> Path:
+    """Rejects report next to (never inside) the repo folder.
+
+    >>> default_rejects_path(Path("/tmp/build/medcot")).as_posix()
+    '/tmp/build/medcot.rejects.jsonl'
+    """
+    return out_dir.parent / f"{out_dir.name}.rejects.jsonl"
+
+
+def build(
+    out_dir: str | Path,
+    *,
+    data_dir: str | Path | None = None,
+    license_id: str = schema.DEFAULT_DATA_LICENSE,
+    aliases: str | Path | None = None,
+    rejects_path: str | Path | None = None,
+    overwrite: bool = False,
+    verify: bool = True,
+    repo_id: str = "org/medcot",
+    max_shard_bytes: int = MAX_SHARD_BYTES,
+) -> BuildResult:
+    """``medcot build``: ingest ``data_dir`` (default: bundled dummy_data) and export to ``out_dir``.
+
+    Args:
+        out_dir: Target folder (becomes the Hub repo).
+        data_dir: Raw release file or folder.
+        license_id: Data licence for the card.
+        aliases: User alias file for column names.
+        rejects_path: Where to write the rejects JSONL (default: ``<out_dir>.rejects.jsonl`` beside it).
+        overwrite: Replace a previous build.
+        verify: Load every config back with ``datasets.load_dataset`` and check features and counts.
+        repo_id: Repo id used in the card's loading examples.
+        max_shard_bytes: Arrow bytes per Parquet shard.
+
+    Returns:
+        A :class:`BuildResult`.
+    """
+    from medcot.ingest import write_rejects
+
+    out = Path(out_dir).resolve()
+    source = Path(data_dir).resolve() if data_dir is not None else default_data_dir()
+    if not source.exists():
+        raise InputError(f"--data-dir {source}: no such file or folder")
+    if source == out or source.is_relative_to(out) or out.is_relative_to(source):
+        raise InputError(f"--out {out}: must not overlap --data-dir {source} (a rebuild would read its own output)")
+    rejects_file = Path(rejects_path).resolve() if rejects_path is not None else default_rejects_path(out)
+    if rejects_file.is_relative_to(out):
+        raise InputError(f"--rejects {rejects_file}: must be outside --out {out} (it would be published as data)")
+    result = ingest_source(source, aliases=aliases)
+    synthetic = is_synthetic(source)
+    built = export(
+        result, out, license_id=license_id, synthetic=synthetic, overwrite=overwrite,
+        repo_id=repo_id, max_shard_bytes=max_shard_bytes,
+    )
+    rejects_file.parent.mkdir(parents=True, exist_ok=True)
+    write_rejects(result.rejects, rejects_file)
+    built.rejects_path = rejects_file
+    if verify:
+        built.verified = verify_folder(out, built.counts())
+    return built
+
+
+# ---------------------------------------------------------------------------------------------
+# Verification: load the folder the way the Hub / users will
+# ---------------------------------------------------------------------------------------------
+def verify_folder(
+    out_dir: str | Path,
+    expected: Mapping[str, Mapping[str, int]],
+    *,
+    cache_dir: str | Path | None = None,
+) -> dict[str, dict[str, int]]:
+    """Load every config of ``out_dir`` with ``datasets.load_dataset`` and check it.
+
+    Checks: features equal the schema's, row counts equal ``expected``, no extra or missing split.
+
+    Args:
+        out_dir: A folder written by :func:`export`.
+        expected: ``{config: {split: rows}}``.
+        cache_dir: ``datasets`` cache (default: a temporary folder, removed afterwards).
+
+    Returns:
+        ``{config: {split: rows}}`` as loaded.
+
+    Raises:
+        MedcotError: When a config does not load as written.
+    """
+    import datasets
+
+    bars = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    loaded: dict[str, dict[str, int]] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="medcot-verify-") as tmp:
+            for cfg, splits in expected.items():
+                ds = datasets.load_dataset(str(out_dir), cfg, cache_dir=str(cache_dir or tmp))
+                want = schema.get_config(cfg).features
+                loaded[cfg] = {split: ds[split].num_rows for split in ds}
+                problems = []
+                for split in ds:
+                    if ds[split].features != want:
+                        problems.append(f"{split}: features {ds[split].features} != schema {want}")
+                if loaded[cfg] != dict(splits):
+                    problems.append(f"rows {loaded[cfg]} != written {dict(splits)}")
+                if problems:
+                    raise MedcotError(f"{out_dir}: config {cfg!r} does not load as written: " + "; ".join(problems))
+    finally:
+        if bars:
+            datasets.enable_progress_bars()
+    return loaded

@@ -1,0 +1,770 @@
+"""Reading raw release files into canonical records plus a rejects report.
+
+Formats: JSON (an array, ``{"data": [...]}``-style or JSON Lines mislabelled ``.json``), JSONL,
+CSV, TSV, XLSX, Parquet, each optionally ``.gz``; a single file, a folder (recursive, sorted) or a
+list of them. Text files are decoded as UTF-8 (BOM or not), UTF-16 with a BOM, else GB18030;
+anything else is a file-level :class:`~medcot.errors.InputError`.
+
+Every data row becomes a canonical record (keys exactly ``schema.DEFAULT_FEATURES``) or a
+:class:`Reject` naming file, line, field and reason: ``rows_in == records + rejects``. Blank rows
+(an empty line in JSONL/CSV, a row of empty cells in XLSX) hold no data and are not rows: they are
+counted separately in ``IngestResult.blank_rows`` and never rejected.
+
+``Reject.line`` is the 1-based physical line for JSONL/CSV/TSV (the header is line 1), the sheet
+row number for XLSX (as Excel shows it), and the 1-based record index for JSON arrays and Parquet.
+
+Rows are streamed file by file; only the accepted records (and small dedup indexes) are kept.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import json
+import logging
+import math
+import sys
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Union
+
+from medcot import schema
+from medcot.columns import (
+    OPTION_COLUMN_PREFIX,
+    REQUIRED_FIELDS,
+    RUBRIC_FIELDS,
+    AliasSource,
+    AliasTable,
+    build_alias_table,
+)
+from medcot.errors import InputError
+from medcot.options import normalize_text, parse_answer, parse_options, split_embedded_options
+from medcot.splits import assign_splits, canonical_split, check_ratios, split_from_path
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Reject", "IngestResult", "FileStats", "ingest", "write_rejects", "iter_source_files", "DATA_SUFFIXES"]
+
+DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".xlsx", ".parquet")
+_RAW_SNIPPET = 200
+_SAMPLE_BYTES = 1 << 16
+
+Source = Union[str, Path, Sequence[Union[str, Path]]]
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One input row that did not become a record."""
+
+    file: str
+    line: int | None
+    field: str
+    reason: str
+    raw: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class FileStats:
+    """Per-file counts: ``rows == records + rejects``; blank rows are not rows."""
+
+    rows: int = 0
+    records: int = 0
+    rejects: int = 0
+    blank_rows: int = 0
+
+
+@dataclass
+class IngestResult:
+    """Canonical records per split, rejects, and the counts that tie them together."""
+
+    splits: dict[str, list[dict[str, Any]]]
+    rejects: list[Reject]
+    rows_in: int
+    files: list[str]
+    file_stats: dict[str, FileStats] = field(default_factory=dict)
+    blank_rows: int = 0
+    split_origin: str = "release"  # "release", "seeded" or "mixed"
+
+    @property
+    def n_records(self) -> int:
+        return sum(len(v) for v in self.splits.values())
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """All records, split by split in :data:`schema.SPLITS` order then any release-own splits."""
+        for name in sorted(self.splits, key=_split_order):
+            yield from self.splits[name]
+
+
+def _split_order(name: str) -> tuple[int, str]:
+    return (schema.SPLITS.index(name) if name in schema.SPLITS else len(schema.SPLITS), name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------------------------
+def _data_suffix(path: Path) -> str | None:
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    for s in DATA_SUFFIXES:
+        if name.endswith(s):
+            return s
+    return None
+
+
+def iter_source_files(source: Source) -> list[Path]:
+    """Expand ``source`` (file, folder, or list) into data files, sorted and de-duplicated.
+
+    Folders are walked recursively; hidden entries and files without a data suffix (README.md,
+    scripts) are skipped.
+
+    Raises:
+        InputError: for a missing path, an unsupported file given explicitly, or no data files.
+    """
+    items = [source] if isinstance(source, (str, Path)) else list(source)
+    files: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(
+                f for f in p.rglob("*")
+                if f.is_file() and _data_suffix(f) and not any(part.startswith(".") for part in f.relative_to(p).parts)
+            )
+            if not found:
+                raise InputError(f"{p}: folder holds no data files (expected {', '.join(DATA_SUFFIXES)}, optionally .gz)")
+            files.extend(found)
+        elif p.is_file():
+            if not _data_suffix(p):
+                raise InputError(f"{p}: unsupported file type; expected {', '.join(DATA_SUFFIXES)} (optionally .gz)")
+            files.append(p)
+        else:
+            raise InputError(f"{p}: no such file or folder")
+    return list(dict.fromkeys(files))
+
+
+def _open_binary(path: Path) -> BinaryIO:
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
+
+
+def _read_sample(path: Path) -> bytes:
+    try:
+        with _open_binary(path) as f:
+            return f.read(_SAMPLE_BYTES)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(f"{path}: cannot read file ({exc})") from None
+
+
+def _sniff_encoding(sample: bytes, path: Path) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030; binary data is an error."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13))
+    if b"\x00" in sample or controls > max(2, len(sample) // 100):
+        raise InputError(f"{path}: looks like binary data, not text; expected UTF-8 or GB18030 text")
+    for enc in ("utf-8", "gb18030"):
+        try:
+            sample.decode(enc)
+            return enc
+        except UnicodeDecodeError as exc:
+            # The sample may end in the middle of a multi-byte character.
+            if exc.start >= len(sample) - 4 and len(sample) == _SAMPLE_BYTES:
+                try:
+                    sample[: exc.start].decode(enc)
+                    return enc
+                except UnicodeDecodeError:
+                    pass
+    # Mostly UTF-8 with a few bad lines: read as UTF-8 so the bad lines become rejects (JSONL) or a
+    # precise error (CSV/JSON) instead of failing the whole file here.
+    lines = [ln for ln in sample.split(b"\n")[:-1] if not ln.isascii()]
+    utf8_ok = 0
+    for ln in lines:
+        try:
+            ln.decode("utf-8")
+            utf8_ok += 1
+        except UnicodeDecodeError:
+            pass
+    if lines and utf8_ok * 2 > len(lines):
+        return "utf-8"
+    raise InputError(f"{path}: text is neither UTF-8 nor GB18030 (undecodable bytes); re-save it as UTF-8")
+
+
+def _check_not_empty(sample: bytes, path: Path) -> None:
+    if not sample.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise InputError(f"{path}: file is empty; expected a header or at least one record")
+
+
+# A raw row: (line or record number, mapping or None, raw text for the report, error or None).
+RawRow = tuple[int, Union[Mapping[str, Any], None], str, Union[str, None]]
+
+
+def _iter_jsonl(path: Path, encoding: str) -> Iterator[RawRow]:
+    with _open_binary(path) as f:
+        if encoding == "utf-16":  # not line-splittable as bytes
+            lines: Iterable[Any] = io.TextIOWrapper(f, encoding=encoding)
+        else:
+            lines = f
+        for n, raw in enumerate(lines, start=1):
+            if isinstance(raw, bytes):
+                try:
+                    text = raw.decode("utf-8-sig" if n == 1 and encoding == "utf-8-sig" else encoding)
+                except UnicodeDecodeError as exc:
+                    yield n, None, raw[:_RAW_SNIPPET].decode(encoding, "replace"), f"unreadable row: bytes not valid {encoding} ({exc.reason})"
+                    continue
+            else:
+                text = raw
+            if not text.strip():
+                yield n, None, "", None  # blank
+                continue
+            try:
+                obj = json.loads(text)
+            except ValueError as exc:
+                yield n, None, text.strip(), f"unreadable row: invalid JSON ({exc})"
+                continue
+            if not isinstance(obj, dict):
+                yield n, None, text.strip(), f"unreadable row: expected a JSON object, got {type(obj).__name__}"
+                continue
+            yield n, obj, "", None
+
+
+def _records_container(data: Any, path: Path) -> list[Any]:
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict):
+        for key in ("data", "records", "rows", "items", "questions", "examples", "instances"):
+            if isinstance(data.get(key), list):
+                return data[key]
+        lists = [k for k, v in data.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
+        if len(lists) == 1:
+            return data[lists[0]]
+        if data and all(isinstance(v, dict) for v in data.values()):
+            # {"q1": {...}, "q2": {...}}: the keys are the ids.
+            return [{"id": k, **v} if "id" not in v else v for k, v in data.items()]
+    raise InputError(
+        f"{path}: expected a JSON array of objects or an object with a \"data\" list, got {type(data).__name__}"
+    )
+
+
+def _iter_json(path: Path, encoding: str) -> Iterator[RawRow]:
+    with _open_binary(path) as f:
+        blob = f.read()
+    try:
+        text = blob.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: bytes at offset {exc.start} are not valid {encoding}; re-save the file as UTF-8") from None
+    del blob
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data" and text.lstrip().startswith("{"):
+            logger.info("%s: several JSON values, reading it as JSON Lines", path)
+            yield from _iter_jsonl(path, encoding)
+            return
+        raise InputError(
+            f"{path}: not valid JSON at line {exc.lineno} column {exc.colno} ({exc.msg}); "
+            "the file may be truncated — expected an array of objects"
+        ) from None
+    del text
+    rows = _records_container(data, path)
+    for n, obj in enumerate(rows, start=1):
+        if isinstance(obj, dict):
+            yield n, obj, "", None
+        else:
+            yield n, None, json.dumps(obj, ensure_ascii=False, default=str)[:_RAW_SNIPPET], f"unreadable row: expected an object, got {type(obj).__name__}"
+
+
+def _iter_delimited(path: Path, encoding: str, delimiter: str) -> Iterator[RawRow]:
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    with _open_binary(path) as fb, io.TextIOWrapper(fb, encoding=encoding, newline="") as f:
+        try:
+            first = f.readline()
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: the header line is not valid {encoding} ({exc.reason}); re-save the file as UTF-8") from None
+        if delimiter == "," and "\t" in first and "," not in first:
+            delimiter = "\t"  # a tab-separated file saved as .csv
+        lines: Iterable[str] = _chain([first], f)
+        reader = csv.reader(lines, delimiter=delimiter)
+        header: list[str] | None = None
+        prev = 0
+        try:
+            for cells in reader:
+                start, prev = prev + 1, reader.line_num
+                if not any(c.strip() for c in cells):
+                    if header is not None:
+                        yield start, None, "", None
+                    continue
+                if header is None:
+                    header = [c.strip() for c in cells]
+                    yield 0, {"__header__": header}, "", None
+                    continue
+                raw = delimiter.join(cells)[:_RAW_SNIPPET]
+                if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+                    yield start, None, raw, f"unreadable row: {len(cells)} cells but the header has {len(header)} columns"
+                    continue
+                if len(cells) < len(header) and any("\n" in c for c in cells):
+                    # A quote opened and never closed swallows the following lines into one cell.
+                    yield start, None, raw, (
+                        f"unreadable row: {len(cells)} cells but the header has {len(header)} columns "
+                        "and a cell holds a line break (an unclosed quote?)"
+                    )
+                    continue
+                yield start, dict(zip(header, cells + [""] * (len(header) - len(cells)))), "", None
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: bytes after line {prev} are not valid {encoding} ({exc.reason}); re-save the file as UTF-8") from None
+        except csv.Error as exc:
+            raise InputError(f"{path}: line {prev + 1}: malformed {('TSV' if delimiter == chr(9) else 'CSV')} ({exc})") from None
+
+
+def _chain(first: list[str], rest: Iterable[str]) -> Iterator[str]:
+    yield from first
+    yield from rest
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if v is not None and not isinstance(v, (str, int, float, bool)):
+        return str(v)
+    return v
+
+
+def _iter_xlsx(path: Path) -> Iterator[RawRow]:
+    import openpyxl  # deferred: only xlsx users pay for the import
+
+    try:
+        if path.name.lower().endswith(".gz"):
+            with gzip.open(path, "rb") as g:
+                wb = openpyxl.load_workbook(io.BytesIO(g.read()), read_only=True, data_only=True)
+        else:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile/KeyError/... for a damaged workbook
+        raise InputError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+    try:
+        for ws in wb.worksheets:
+            header: list[str] | None = None
+            for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                cells = [_cell(v) for v in values]
+                if not any(c is not None and str(c).strip() for c in cells):
+                    if header is not None:
+                        yield n, None, "", None
+                    continue
+                if header is None:
+                    header = ["" if c is None else str(c).strip() for c in cells]
+                    yield 0, {"__header__": header, "__sheet__": ws.title}, "", None
+                    continue
+                yield n, {h: c for h, c in zip(header, cells) if h}, "", None
+    finally:
+        wb.close()
+
+
+def _iter_parquet(path: Path) -> Iterator[RawRow]:
+    import pyarrow.parquet as pq
+
+    try:
+        src: Any = io.BytesIO(gzip.open(path, "rb").read()) if path.name.lower().endswith(".gz") else path
+        pf = pq.ParquetFile(src)
+    except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for damaged files
+        raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
+    yield 0, {"__header__": pf.schema_arrow.names}, "", None
+    n = 0
+    for batch in pf.iter_batches(batch_size=2048):
+        for row in batch.to_pylist():
+            n += 1
+            yield n, row, "", None
+
+
+def _iter_file(path: Path) -> Iterator[RawRow]:
+    """Rows of one file; low-level read errors (truncated .gz, damaged zip ...) become InputError."""
+    try:
+        yield from _iter_file_unguarded(path)
+    except InputError:
+        raise
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+        raise InputError(f"{path}: cannot read file ({type(exc).__name__}: {exc}); is it truncated or damaged?") from None
+
+
+def _iter_file_unguarded(path: Path) -> Iterator[RawRow]:
+    suffix = _data_suffix(path)
+    if suffix in (".xlsx",):
+        yield from _iter_xlsx(path)
+        return
+    if suffix == ".parquet":
+        yield from _iter_parquet(path)
+        return
+    sample = _read_sample(path)
+    _check_not_empty(sample, path)
+    encoding = _sniff_encoding(sample, path)
+    if encoding == "gb18030":
+        logger.info("%s: not UTF-8, decoding as GB18030", path)
+    if suffix in (".jsonl", ".ndjson"):
+        yield from _iter_jsonl(path, encoding)
+    elif suffix == ".json":
+        yield from _iter_json(path, encoding)
+    else:
+        yield from _iter_delimited(path, encoding, "\t" if suffix == ".tsv" else ",")
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows -> records
+# ---------------------------------------------------------------------------------------------
+class _RowError(Exception):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+def _empty(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def _text(v: Any) -> str | None:
+    if _empty(v):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return normalize_text(v) or None
+
+
+def _score(v: Any, name: str) -> float | None:
+    if _empty(v):
+        return None
+    try:
+        x = float(normalize_text(v)) if not isinstance(v, (int, float)) or isinstance(v, bool) else float(v)
+    except ValueError:
+        raise _RowError(f"rubric.{name}", f"score {v!r} is not a number; expected {schema.RUBRIC_MIN}-{schema.RUBRIC_MAX}") from None
+    if not (schema.RUBRIC_MIN <= x <= schema.RUBRIC_MAX):
+        raise _RowError(f"rubric.{name}", f"score {v!r} outside {schema.RUBRIC_MIN}-{schema.RUBRIC_MAX}")
+    return x
+
+
+def _count(v: Any, name: str) -> int | None:
+    if _empty(v):
+        return None
+    try:
+        x = float(normalize_text(v)) if isinstance(v, str) else float(v)
+    except (TypeError, ValueError):
+        raise _RowError(f"review.{name}", f"{v!r} is not a whole number") from None
+    if not x.is_integer() or x < 0:
+        raise _RowError(f"review.{name}", f"{v!r} is not a whole number >= 0")
+    return int(x)
+
+
+def _as_mapping(v: Any, name: str) -> Mapping[str, Any] | None:
+    if _empty(v):
+        return None
+    if isinstance(v, str):
+        try:
+            v = json.loads(v)
+        except ValueError:
+            raise _RowError(name, f"expected a JSON object, got {v[:60]!r}") from None
+    if not isinstance(v, Mapping):
+        raise _RowError(name, f"expected an object, got {type(v).__name__}")
+    return v
+
+
+def _rubric(fields: Mapping[str, Any], table: AliasTable) -> dict[str, float | None] | None:
+    values: dict[str, Any] = {k: fields.get(k) for k in RUBRIC_FIELDS}
+    nested = _as_mapping(fields.get("rubric"), "rubric")
+    if nested:
+        for key, v in nested.items():
+            f = table.field_for(key)
+            if f in RUBRIC_FIELDS and _empty(values.get(f)):
+                values[f] = v
+    if all(_empty(v) for v in values.values()):
+        return None
+    out = {k: _score(values[k], k) for k in RUBRIC_FIELDS}
+    dims = [out[k] for k in schema.RUBRIC_DIMENSIONS]
+    if out["overall"] is None and all(d is not None for d in dims):
+        out["overall"] = round(sum(dims) / len(dims), 4)  # type: ignore[arg-type]
+    return out
+
+
+def _review(fields: Mapping[str, Any]) -> dict[str, Any] | None:
+    values = {"status": fields.get("review_status"), "rounds": fields.get("review_rounds"), "reviewers": fields.get("reviewers")}
+    nested = _as_mapping(fields.get("review"), "review")
+    if nested:
+        for key, v in nested.items():
+            k = str(key).lower()
+            if k in values and _empty(values[k]):
+                values[k] = v
+    if all(_empty(v) for v in values.values()):
+        return None
+    return {
+        "status": _text(values["status"]),
+        "rounds": _count(values["rounds"], "rounds"),
+        "reviewers": _count(values["reviewers"], "reviewers"),
+    }
+
+
+def _options(fields: Mapping[str, Any], question: str) -> tuple[str, list[dict[str, str]]]:
+    if not _empty(fields.get("options")):
+        try:
+            return question, parse_options(fields["options"])
+        except InputError as exc:
+            raise _RowError("options", str(exc).removeprefix("options: ")) from None
+    columns = sorted(k for k, v in fields.items() if k.startswith(OPTION_COLUMN_PREFIX) and not _empty(v))
+    if columns:
+        opts = {k[len(OPTION_COLUMN_PREFIX):]: fields[k] for k in columns}
+        try:
+            return question, parse_options(opts)
+        except InputError as exc:
+            raise _RowError("options", str(exc).removeprefix("options: ")) from None
+    stem, opts = split_embedded_options(question)
+    if opts:
+        return stem, opts
+    raise _RowError("options", "no options: no options column, no A/B/C... columns, and none at the end of the question")
+
+
+def content_hash(question: str, options: Sequence[Mapping[str, str]]) -> str:
+    """SHA-1 of the normalised question and options: the dedup key and the fallback id.
+
+    >>> h = content_hash("题", [{"label": "A", "text": "甲"}])
+    >>> len(h), h == content_hash("题", [{"label": "A", "text": "乙"}])
+    (40, False)
+    """
+    body = question + "\n" + "\n".join(f"{o['label']}\t{o['text']}" for o in options)
+    return hashlib.sha1(body.encode("utf-8")).hexdigest()
+
+
+def _to_record(fields: Mapping[str, Any], extra: Mapping[str, Any], table: AliasTable) -> tuple[dict[str, Any], str, str | None]:
+    """Canonical record, its content hash, and the row's split value; raises _RowError."""
+    question = _text(fields.get("question"))
+    if question is None:
+        raise _RowError("question", "empty question")
+    question, options = _options(fields, question)
+    if not question:
+        raise _RowError("question", "empty question (only options)")
+    labels = [o["label"] for o in options]
+    if _empty(fields.get("answer")) and not isinstance(fields.get("answer"), list):
+        raise _RowError("answer", "answer missing")
+    try:
+        answer = parse_answer(fields.get("answer"), labels=labels)
+    except InputError as exc:
+        raise _RowError("answer", str(exc).removeprefix("answer: ")) from None
+    cot = _text(fields.get("cot"))
+    if cot is None:
+        raise _RowError("cot", "empty explanation (cot)")
+    digest = content_hash(question, options)
+    rid = _text(fields.get("id")) or f"mcv-{digest[:16]}"
+    qtype = _text(fields.get("question_type")) or (schema.MULTIPLE_CHOICE if len(answer) > 1 else schema.SINGLE_CHOICE)
+    try:
+        split = canonical_split(fields.get("split"))
+    except InputError as exc:
+        raise _RowError("split", str(exc).removeprefix("split: ")) from None
+    record = {
+        "id": rid,
+        "question": question,
+        "options": options,
+        "answer": answer,
+        "cot": cot,
+        "question_type": qtype,
+        "department": _text(fields.get("department")),
+        "source": _text(fields.get("source")),
+        "rubric": _rubric(fields, table),
+        "review": _review(fields),
+        "extra": json.dumps(dict(extra), ensure_ascii=False, default=str, sort_keys=True) if extra else None,
+    }
+    return record, digest, split
+
+
+def _snippet(row: Mapping[str, Any]) -> str:
+    return json.dumps(row, ensure_ascii=False, default=str)[:_RAW_SNIPPET]
+
+
+def _require_columns(columns: Sequence[str], mapping: Mapping[str, str], table: AliasTable, where: str) -> None:
+    have = set(mapping.values())
+    missing = [f for f in REQUIRED_FIELDS if f not in have]
+    if missing:
+        wanted = "; ".join(f"{f}: {', '.join(table.aliases_of(f))}" for f in missing)
+        raise InputError(
+            f"{where}: no {'/'.join(missing)} column among {list(columns)}; accepted names — {wanted} "
+            "(add your own with --aliases)"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Driver
+# ---------------------------------------------------------------------------------------------
+def ingest(
+    source: Source,
+    *,
+    aliases: AliasSource = None,
+    split_ratios: Sequence[float] | Mapping[str, float] = schema.DEFAULT_SPLIT_RATIOS,
+    seed: int = schema.DEFAULT_SPLIT_SEED,
+) -> IngestResult:
+    """Read raw release files into canonical records per split, plus rejects.
+
+    Args:
+        source: a file, a folder (walked recursively, sorted) or a list of them.
+        aliases: extra column aliases: a dict or a JSON/TOML file (see :mod:`medcot.columns`).
+        split_ratios: train/validation/test ratios for records without a split of their own.
+        seed: seed of that split.
+
+    Returns:
+        An :class:`IngestResult`; ``rows_in == n_records + len(rejects)``.
+
+    Raises:
+        InputError: for a file-level problem (missing/empty/undecodable/truncated file, no question
+            column ...), in one line naming the file.
+
+    >>> import json, os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "train.jsonl")
+    >>> rows = [{"问题": "成人正常血钾浓度的下限是", "选项": "A 2.5\\nB 3.5\\nC 4.5", "答案": "B", "解析": "正常血钾3.5～5.5 mmol/L。"},
+    ...         {"问题": "", "选项": "A 甲\\nB 乙", "答案": "A", "解析": "无题干"}]
+    >>> with open(path, "w", encoding="utf-8") as f:
+    ...     _ = f.write("\\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+    >>> res = ingest(path)
+    >>> res.rows_in, res.n_records, [(r.line, r.field, r.reason) for r in res.rejects]
+    (2, 1, [(2, 'question', 'empty question')])
+    >>> rec = res.splits["train"][0]
+    >>> rec["answer"], [o["text"] for o in rec["options"]], rec["question_type"]
+    (['B'], ['2.5', '3.5', '4.5'], 'single_choice')
+    """
+    table = build_alias_table(aliases)
+    ratios = check_ratios(split_ratios)
+    files = iter_source_files(source)
+    rejects: list[Reject] = []
+    stats: dict[str, FileStats] = {}
+    seen_ids: dict[str, str] = {}
+    seen_content: dict[str, str] = {}
+    pending: list[tuple[dict[str, Any], str | None]] = []  # (record, release split or None)
+
+    for path in files:
+        fname = str(path)
+        st = stats.setdefault(fname, FileStats())
+        file_split = split_from_path(path)
+        mapping: dict[str, str] = {}
+        header_checked = False
+        sheet: str | None = None
+        mapping_cache: dict[tuple[str, ...], dict[str, str]] = {}
+        sheet_error: InputError | None = None
+        skipping = False
+        for line, row, raw, error in _iter_file(path):
+            if row is not None and "__header__" in row:
+                header = [str(h) for h in row["__header__"]]
+                sheet = row.get("__sheet__")
+                mapping = table.map_columns(header)
+                where = f"{fname} [sheet {sheet}]" if sheet else fname
+                try:
+                    _require_columns(header, mapping, table, where)
+                    skipping = False
+                    header_checked = True
+                except InputError as exc:
+                    if not sheet:
+                        raise
+                    # A workbook may hold notes sheets; skip them loudly, fail only if no sheet has data.
+                    logger.warning("%s: skipping sheet without question/answer/cot columns (it has %s)", where, header)
+                    sheet_error, skipping = sheet_error or exc, True
+                continue
+            if skipping:
+                continue
+            if row is None and error is None:
+                st.blank_rows += 1
+                continue
+            st.rows += 1
+            where_file = fname if not sheet else f"{fname} [{sheet}]"
+            if error is not None:
+                rejects.append(Reject(where_file, line, "row", error, raw[:_RAW_SNIPPET]))
+                st.rejects += 1
+                continue
+            assert row is not None
+            if sheet is None and _data_suffix(path) in (".json", ".jsonl", ".ndjson"):
+                key = tuple(row)
+                if key not in mapping_cache:
+                    mapping_cache[key] = table.map_columns(key)
+                mapping = mapping_cache[key]
+                if not header_checked:
+                    _require_columns(list(row), mapping, table, f"{fname} (first record, line {line})")
+                    header_checked = True
+            fields: dict[str, Any] = {}
+            extra: dict[str, Any] = {}
+            for col, value in row.items():
+                f = mapping.get(str(col))
+                if f is not None:
+                    fields[f] = value
+                elif not _empty(value) and col is not None:
+                    extra[str(col)] = value
+            try:
+                record, digest, split = _to_record(fields, extra, table)
+            except _RowError as exc:
+                rejects.append(Reject(where_file, line, exc.field, exc.reason, _snippet(row)))
+                st.rejects += 1
+                continue
+            here = f"{where_file}:{line}"
+            if digest in seen_content:
+                rejects.append(Reject(where_file, line, "question", f"duplicate question: same question and options as {seen_content[digest]}", _snippet(row)))
+                st.rejects += 1
+                continue
+            if record["id"] in seen_ids:
+                rejects.append(Reject(where_file, line, "id", f"duplicate id {record['id']!r}: first seen at {seen_ids[record['id']]}", _snippet(row)))
+                st.rejects += 1
+                continue
+            seen_content[digest] = f"{here} (id {record['id']})"
+            seen_ids[record["id"]] = here
+            pending.append((record, split or split_from_path(path, sheet=sheet) or file_split))
+            st.records += 1
+        if sheet_error is not None and not header_checked:
+            raise sheet_error
+        if st.rows == 0:
+            logger.warning("%s: no data rows", fname)
+    del seen_content, seen_ids
+
+    unsplit = [r for r, s in pending if s is None]
+    seeded = assign_splits(unsplit, ratios=ratios, seed=seed) if unsplit else {}
+    splits: dict[str, list[dict[str, Any]]] = {}
+    for record, s in pending:
+        splits.setdefault(s or seeded[record["id"]], []).append(record)
+    origin = "seeded" if len(unsplit) == len(pending) else ("release" if not unsplit else "mixed")
+    if origin == "mixed":
+        logger.warning("%d of %d records had no split of their own; they were split with seed %s", len(unsplit), len(pending), seed)
+    splits = {k: splits[k] for k in sorted(splits, key=_split_order)}
+    rows_in = sum(s.rows for s in stats.values())
+    result = IngestResult(
+        splits=splits,
+        rejects=rejects,
+        rows_in=rows_in,
+        files=[str(p) for p in files],
+        file_stats=stats,
+        blank_rows=sum(s.blank_rows for s in stats.values()),
+        split_origin=origin if pending else "release",
+    )
+    assert result.rows_in == result.n_records + len(result.rejects), "rows in != records + rejects"
+    return result
+
+
+def write_rejects(rejects: Iterable[Reject], path: str | Path) -> int:
+    """Write rejects as JSON Lines (one ``{file, line, field, reason, raw}`` per line).
+
+    Args:
+        rejects: the rejects to write.
+        path: output file; parent folders are created.
+
+    Returns:
+        The number of rejects written.
+
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "rejects.jsonl")
+    >>> write_rejects([Reject("a.jsonl", 3, "cot", "empty explanation (cot)", "{}")], p)
+    1
+    """
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    with open(out, "w", encoding="utf-8") as f:
+        for r in rejects:
+            f.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+            n += 1
+    return n

@@ -1,0 +1,364 @@
+"""Asynchronous LLM-judge calls against any OpenAI-compatible chat-completions endpoint.
+
+Design:
+- the official ``openai`` SDK (``AsyncOpenAI``) with its own retries switched off; retries are ours and
+  bounded: timeouts, connection errors, 429 (honouring ``Retry-After`` / ``retry-after-ms``) and 5xx,
+  with exponential backoff and jitter drawn from a per-item RNG seeded by ``(seed, item index)`` so a
+  run's schedule does not depend on task interleaving;
+- an unusable reply (not JSON, missing dimension, score outside 1-5) is re-asked a bounded number of
+  times; if it never parses the item is *missing* with the error — never a default score;
+- bounded concurrency with an ``asyncio.Semaphore``; an optional tqdm progress bar;
+- every successful answer is written to the on-disk cache (:mod:`medcot.judge.cache`) as soon as it
+  arrives, so an interrupted run resumes and a rerun costs zero calls.
+
+The API key is read from the environment variable named by ``api_key_env``. When it is unset and the
+endpoint is on this machine (localhost / 127.0.0.1 / ::1) a placeholder key is used, since local
+servers (vLLM, Ollama, ...) ignore it. The key is never logged, cached, or put into a result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import email.utils
+import logging
+import os
+import random
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+from medcot.errors import InputError
+from medcot.judge.cache import JudgeCache, cache_key
+from medcot.judge.prompt import PROMPT_VERSION, ParseError, parse_reply, reask_messages, render_messages
+from medcot.schema import RUBRIC_DIMENSIONS
+
+logger = logging.getLogger(__name__)
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+_LOCAL_PLACEHOLDER_KEY = "sk-local-placeholder"  # local servers ignore the key; never a real secret
+
+
+@dataclass
+class JudgeResult:
+    """The judge's verdict on one item.
+
+    ``scores`` maps every dimension to a float 1-5, or to None when the item is missing; ``error``
+    then says why. ``overall`` is the mean of the five scores (None unless all five are present).
+    """
+
+    scores: dict[str, float | None]
+    overall: float | None
+    rationales: dict[str, str]
+    error: str | None = None
+    id: str | None = None
+    cached: bool = False
+    calls: int = 0
+    model: str | None = None
+    prompt_version: str = PROMPT_VERSION
+
+    @classmethod
+    def missing(cls, error: str, *, id: str | None = None, calls: int = 0, model: str | None = None) -> "JudgeResult":
+        """A result with no scores and the reason.
+
+        >>> JudgeResult.missing("HTTP 500").scores["clinical_value"] is None
+        True
+        """
+        return cls({k: None for k in RUBRIC_DIMENSIONS}, None, {k: "" for k in RUBRIC_DIMENSIONS},
+                   error=error, id=id, calls=calls, model=model)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict."""
+        return asdict(self)
+
+
+def _scores_result(scores: Mapping[str, int], rationales: Mapping[str, str], **kw: Any) -> JudgeResult:
+    floats = {k: float(scores[k]) for k in RUBRIC_DIMENSIONS}
+    overall = round(sum(floats.values()) / len(floats), 4)
+    return JudgeResult(floats, overall, dict(rationales), **kw)
+
+
+def resolve_api_key(api_key_env: str, base_url: str) -> str:
+    """Read the API key from ``os.environ[api_key_env]``; a placeholder for a local endpoint.
+
+    Raises:
+        InputError: the variable is unset and the endpoint is not on this machine.
+
+    >>> resolve_api_key("MEDCOT_SURELY_UNSET_VAR", "http://127.0.0.1:8000/v1").startswith("sk-")
+    True
+    """
+    key = os.environ.get(api_key_env)
+    if key:
+        return key
+    host = (urlparse(base_url).hostname or "").lower()
+    if host in LOCAL_HOSTS:
+        return _LOCAL_PLACEHOLDER_KEY
+    raise InputError(
+        f"judge: environment variable {api_key_env} is not set; the endpoint {base_url} needs an API key "
+        f"(export {api_key_env}=... or pass --api-key-env NAME)"
+    )
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+    """The server's requested wait from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date).
+
+    >>> retry_after_seconds({"retry-after": "2"}), retry_after_seconds({"retry-after-ms": "150"})
+    (2.0, 0.15)
+    >>> retry_after_seconds({}) is None
+    True
+    """
+    if not headers:
+        return None
+    lower = {k.lower(): v for k, v in headers.items()}
+    try:
+        if "retry-after-ms" in lower:
+            return max(0.0, float(lower["retry-after-ms"]) / 1000.0)
+    except ValueError:
+        pass
+    value = lower.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        if parsed is None:
+            return None
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+def backoff_delay(attempt: int, rng: random.Random, *, base: float, cap: float,
+                  retry_after: float | None = None) -> float:
+    """Seconds to wait before retry number ``attempt`` (0-based).
+
+    Exponential ``base * 2**attempt`` capped at ``cap``, times a jitter factor in [0.5, 1.0) from
+    ``rng``; a server's ``Retry-After`` wins when longer (still capped at ``4 * cap``).
+
+    >>> import random
+    >>> backoff_delay(3, random.Random(0), base=0.5, cap=2.0) <= 2.0
+    True
+    >>> backoff_delay(0, random.Random(0), base=0.5, cap=2.0, retry_after=3.0)
+    3.0
+    """
+    delay = min(cap, base * (2**attempt)) * (0.5 + 0.5 * rng.random())
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, 4 * cap))
+    return delay
+
+
+@dataclass
+class JudgeOptions:
+    """Options of one judged run (see :func:`judge_many`)."""
+
+    base_url: str
+    model: str
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = 8
+    cache_dir: str | os.PathLike[str] | None = None
+    temperature: float = 0.0
+    max_tokens: int | None = 1024
+    timeout: float = 60.0
+    max_retries: int = 4
+    max_reasks: int = 2
+    backoff_base: float = 0.5
+    backoff_cap: float = 20.0
+    seed: int = 0
+    progress: bool = False
+    extra_body: dict[str, Any] = field(default_factory=dict)
+
+
+def _item_fields(item: Any, index: int) -> dict[str, Any]:
+    if isinstance(item, str):
+        return {"prediction": item}
+    if not isinstance(item, Mapping):
+        raise InputError(f"judge: item {index} is {type(item).__name__}; expected a dict with a 'prediction' key")
+    prediction = item.get("prediction")
+    if not isinstance(prediction, str):
+        raise InputError(f"judge: item {index} field 'prediction' must be a string, got {type(prediction).__name__}")
+    answers = item.get("answers", item.get("answer"))
+    return {"prediction": prediction, "question": item.get("question"), "options": item.get("options"),
+            "answers": answers, "reference": item.get("reference"),
+            "id": None if item.get("id") is None else str(item.get("id"))}
+
+
+def _classify(exc: BaseException) -> tuple[bool, str, float | None]:
+    """(retryable, short description, retry-after seconds) of an SDK exception."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return True, "timeout", None
+    if isinstance(exc, openai.APIConnectionError):
+        return True, f"connection error: {exc.__class__.__name__}", None
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        headers = dict(exc.response.headers) if exc.response is not None else {}
+        if status == 429:
+            return True, "HTTP 429 rate limited", retry_after_seconds(headers)
+        if status >= 500:
+            return True, f"HTTP {status}", retry_after_seconds(headers)
+        return False, f"HTTP {status}: {str(exc.message)[:200]}", None
+    return False, f"{exc.__class__.__name__}: {str(exc)[:200]}", None
+
+
+class _Runner:
+    def __init__(self, opts: JudgeOptions, client: Any, cache: JudgeCache | None) -> None:
+        self.opts = opts
+        self.client = client
+        self.cache = cache
+        self.sem = asyncio.Semaphore(max(1, opts.concurrency))
+
+    async def _complete(self, messages: list[dict[str, str]], rng: random.Random) -> tuple[str | None, int]:
+        """One chat completion with bounded transport retries; returns (content, calls made)."""
+        o = self.opts
+        calls = 0
+        last = ""
+        for attempt in range(o.max_retries + 1):
+            calls += 1
+            try:
+                resp = await self.client.chat.completions.create(
+                    model=o.model, messages=messages, temperature=o.temperature,
+                    max_tokens=o.max_tokens, timeout=o.timeout,
+                    **({"extra_body": o.extra_body} if o.extra_body else {}),
+                )
+                choice = resp.choices[0] if resp.choices else None
+                return (choice.message.content if choice and choice.message else None), calls
+            except Exception as exc:  # noqa: BLE001 - classified below; unknown errors are not retried
+                retryable, last, retry_after = _classify(exc)
+                if not retryable or attempt == o.max_retries:
+                    raise _CallFailed(f"{last} after {calls} call(s)", calls) from None
+                delay = backoff_delay(attempt, rng, base=o.backoff_base, cap=o.backoff_cap, retry_after=retry_after)
+                logger.debug("judge: %s; retry %d in %.2fs", last, attempt + 1, delay)
+                await asyncio.sleep(delay)
+        raise _CallFailed(f"{last} after {calls} call(s)", calls)  # pragma: no cover - loop always returns/raises
+
+    async def judge_one(self, index: int, fields: dict[str, Any]) -> JudgeResult:
+        o = self.opts
+        item_id = fields.pop("id")
+        messages = render_messages(**fields)
+        key = cache_key(prompt_version=PROMPT_VERSION, model=o.model, messages=messages,
+                        temperature=o.temperature, extra={"max_tokens": o.max_tokens, **o.extra_body})
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return _scores_result(hit["scores"], hit["rationales"], id=item_id, cached=True, model=o.model)
+        rng = random.Random(f"{o.seed}:{index}")
+        calls = 0
+        async with self.sem:
+            convo = messages
+            error = ""
+            for reask in range(o.max_reasks + 1):
+                try:
+                    content, n = await self._complete(convo, rng)
+                except _CallFailed as exc:
+                    return JudgeResult.missing(str(exc), id=item_id, calls=calls + exc.calls, model=o.model)
+                calls += n
+                try:
+                    scores, rationales = parse_reply(content)
+                except ParseError as exc:
+                    error = str(exc)
+                    logger.debug("judge: item %d unusable reply (%s); re-ask %d", index, error, reask + 1)
+                    convo = reask_messages(messages, content or "", error)
+                    continue
+                if self.cache is not None:
+                    self.cache.put(key, {"prompt_version": PROMPT_VERSION, "model": o.model,
+                                         "scores": scores, "rationales": rationales})
+                return _scores_result(scores, rationales, id=item_id, calls=calls, model=o.model)
+        return JudgeResult.missing(f"unparseable reply after {o.max_reasks + 1} attempt(s): {error}",
+                                   id=item_id, calls=calls, model=o.model)
+
+
+class _CallFailed(Exception):
+    def __init__(self, message: str, calls: int) -> None:
+        super().__init__(message)
+        self.calls = calls
+
+
+async def ajudge_many(items: Iterable[Any], *, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY",
+                      concurrency: int = 8, cache_dir: str | os.PathLike[str] | None = None,
+                      temperature: float = 0.0, max_tokens: int | None = 1024, timeout: float = 60.0,
+                      max_retries: int = 4, max_reasks: int = 2, backoff_base: float = 0.5,
+                      backoff_cap: float = 20.0, seed: int = 0, progress: bool = False,
+                      extra_body: dict[str, Any] | None = None) -> list[JudgeResult]:
+    """Async form of :func:`judge_many` (use it from code that already runs an event loop)."""
+    try:
+        import openai
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise InputError("the judge backend needs the 'judge' extra: pip install 'medcot[judge]'") from exc
+    if concurrency < 1:
+        raise InputError(f"judge: concurrency must be >= 1, got {concurrency}")
+    opts = JudgeOptions(base_url=base_url, model=model, api_key_env=api_key_env, concurrency=concurrency,
+                        cache_dir=cache_dir, temperature=temperature, max_tokens=max_tokens, timeout=timeout,
+                        max_retries=max_retries, max_reasks=max_reasks, backoff_base=backoff_base,
+                        backoff_cap=backoff_cap, seed=seed, progress=progress, extra_body=dict(extra_body or {}))
+    fields = [_item_fields(item, i) for i, item in enumerate(items)]
+    cache = JudgeCache(cache_dir) if cache_dir is not None else None
+    client = openai.AsyncOpenAI(base_url=base_url, api_key=resolve_api_key(api_key_env, base_url),
+                                max_retries=0, timeout=timeout)
+    runner = _Runner(opts, client, cache)
+    results: list[JudgeResult | None] = [None] * len(fields)
+
+    async def run(i: int) -> None:
+        results[i] = await runner.judge_one(i, dict(fields[i]))
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(fields), desc=f"judge {model}", unit="item")
+    try:
+        tasks = [asyncio.create_task(run(i)) for i in range(len(fields))]
+        for fut in asyncio.as_completed(tasks):
+            await fut
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+        await client.close()
+    out = [r for r in results if r is not None]
+    assert len(out) == len(fields)  # every item yields exactly one result
+    n_missing = sum(r.error is not None for r in out)
+    if n_missing:
+        logger.warning("judge: %d of %d item(s) missing (see JudgeResult.error)", n_missing, len(out))
+    return out
+
+
+def judge_many(items: Sequence[Any], *, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY",
+               concurrency: int = 8, cache_dir: str | os.PathLike[str] | None = None, **options: Any) -> list[JudgeResult]:
+    """Judge many predictions with an LLM through an OpenAI-compatible endpoint.
+
+    Args:
+        items: dicts with ``prediction`` (required) and optionally ``question``, ``options``,
+            ``answers`` (or ``answer``), ``reference`` and ``id``; a bare string is a prediction.
+        base_url: the endpoint, e.g. ``http://127.0.0.1:8000/v1`` (vLLM, SGLang, Ollama, hosted APIs).
+        model: the judge model name.
+        api_key_env: name of the environment variable holding the key (never the key itself).
+        concurrency: maximum requests in flight.
+        cache_dir: folder of the on-disk cache (None: no cache).
+        **options: ``temperature`` (0.0), ``max_tokens`` (1024), ``timeout`` seconds (60),
+            ``max_retries`` for timeouts/429/5xx (4), ``max_reasks`` for unusable replies (2),
+            ``backoff_base`` (0.5 s), ``backoff_cap`` (20 s), ``seed`` of the jitter (0),
+            ``progress`` (False), ``extra_body`` (dict sent with every request).
+
+    Returns:
+        One :class:`JudgeResult` per item, in input order. A failed item has all scores None and
+        ``error`` set; it is never given a default score.
+
+    Called from synchronous code this runs its own event loop. Called while an event loop is already
+    running in this thread (e.g. a notebook), it runs the loop in a worker thread and blocks until
+    done; async code should ``await ajudge_many(...)`` instead.
+
+    >>> judge_many([], base_url="http://127.0.0.1:9/v1", model="m")
+    []
+    """
+    coro_kwargs = dict(base_url=base_url, model=model, api_key_env=api_key_env, concurrency=concurrency,
+                       cache_dir=cache_dir, **options)
+    items = list(items)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(ajudge_many(items, **coro_kwargs))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(ajudge_many(items, **coro_kwargs))).result()

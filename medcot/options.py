@@ -1,0 +1,410 @@
+"""Parsing of answer options and gold answers, and the text normalisation ingestion applies.
+
+Chinese exam releases spell options in many ways: a list of strings, a list of ``{label, text}``
+objects, a dict ``{"A": ...}``, one string with real or *literal* ``\\n`` separators, everything on
+one line ("A.发热 B.咳嗽"), markers such as ``A．`` ``A、`` ``(A)`` ``（A）`` ``A:`` or ``A `` and
+full-width or lower-case letters. Answers come as "C", "ABCD", "A、B", "答案：C" ... Everything is
+mapped onto ``[{"label": "A", "text": ...}, ...]`` and a sorted list of upper-case labels.
+
+Why not plain NFKC: NFKC folds full-width Chinese punctuation ("，" "：" "（") to ASCII, superscripts
+("m²", "Ca²⁺") to plain digits and circled numbers ("①") to "1", which changes how prose reads and,
+for superscripts, what it means. :func:`normalize_text` therefore folds only what is safe: NFC
+(canonical, never changes meaning), full-width ASCII letters and digits, exotic spaces, zero-width
+characters and line endings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from medcot.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["normalize_text", "parse_options", "split_embedded_options", "parse_answer", "LABELS"]
+
+LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+# Full-width letters/digits (U+FF10-FF19, FF21-FF3A, FF41-FF5A) -> ASCII. Punctuation is NOT folded.
+_FOLD = {cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(r[0], r[1] + 1)}
+# Spaces that are not ASCII space (ideographic, no-break, thin ...) -> " ".
+_FOLD.update({cp: 0x20 for cp in (0x3000, 0x00A0, 0x2002, 0x2003, 0x2009, 0x202F, 0x205F, 0x1680)})
+# Zero-width characters and the BOM carry no text.
+_FOLD.update({cp: None for cp in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)})
+_FOLD.update({0x0D: 0x0A, 0x0B: 0x20, 0x0C: 0x20, 0x09: 0x20, 0x2028: 0x0A, 0x2029: 0x0A})
+
+_SPACES = re.compile(r"[ ]{2,}")
+_SPACE_AROUND_NL = re.compile(r" *\n *")
+_MANY_NL = re.compile(r"\n{3,}")
+
+
+def normalize_text(s: Any) -> str:
+    """Return ``s`` as clean text: NFC, safe full-width folding, collapsed whitespace.
+
+    Full-width letters/digits become ASCII, exotic spaces become one space, ``\\r\\n`` becomes
+    ``\\n``; runs of spaces collapse, blank-line runs shrink to one blank line, ends are stripped.
+    Chinese punctuation is kept as written (see the module docstring). ``None`` gives "".
+
+    Args:
+        s: the text (non-strings are converted with ``str``).
+
+    Returns:
+        The normalised text.
+
+    >>> normalize_text("  答案：Ｃ\\u3000（见  解析）\\r\\n")
+    '答案：C （见 解析）'
+    >>> normalize_text("m²")
+    'm²'
+    """
+    if s is None:
+        return ""
+    text = unicodedata.normalize("NFC", str(s).replace("\r\n", "\n")).translate(_FOLD)
+    text = _SPACES.sub(" ", text)
+    text = _SPACE_AROUND_NL.sub("\n", text)
+    text = _MANY_NL.sub("\n\n", text)
+    return text.strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Option markers
+# ---------------------------------------------------------------------------------------------
+# Marker styles. A run of options keeps the style of its first marker, which stops "维生素B缺乏"
+# or "B超" inside an option text from being read as the next label.
+_PAREN = "paren"  # (A) （A） [A] 【A】
+_PUNCT = "punct"  # A. A． A、 A: A： A，
+_SPACE = "space"  # "A 原发病"
+_BARE = "bare"  # "A原发病" — only at the start of a line, see _line_marker
+
+_OPEN, _CLOSE = "(（[【", ")）]】"
+_PUNCT_CHARS = ".．、:：，,)）"
+_LETTER = r"[A-Za-z]"
+
+_MARKER_AT = {
+    _PAREN: re.compile(rf"[{re.escape(_OPEN)}]\s*({_LETTER})\s*[{re.escape(_CLOSE)}]\s*"),
+    _PUNCT: re.compile(rf"({_LETTER})\s*[{re.escape(_PUNCT_CHARS)}]\s*"),
+    _SPACE: re.compile(rf"({_LETTER})\s+"),
+}
+_LITERAL_NL = re.compile(r"\\r\\n|\\n|\\r")
+
+
+def _marker_at(text: str, pos: int, style: str | None = None) -> tuple[str, str, int] | None:
+    """Match an option marker at ``pos``; return (label, style, end) or None."""
+    styles = (style,) if style else (_PAREN, _PUNCT, _SPACE)
+    for st in styles:
+        m = _MARKER_AT[st].match(text, pos)
+        if m and m.end() < len(text):
+            return m.group(1).upper(), st, m.end()
+    return None
+
+
+def _line_marker(line: str, expected: str | None) -> tuple[str, str, int] | None:
+    """Marker at the start of one line; a bare letter ("A原发病") counts only as the expected label."""
+    found = _marker_at(line, 0)
+    if found:
+        return found
+    if expected and len(line) > 1 and line[0].upper() == expected and not line[1].isascii():
+        return expected, _BARE, 1
+    return None
+
+
+def _next_label(label: str) -> str | None:
+    i = LABELS.find(label)
+    return LABELS[i + 1] if 0 <= i < len(LABELS) - 1 else None
+
+
+def _inline_boundary_ok(text: str, pos: int, style: str) -> bool:
+    """Is ``pos`` a plausible start of a marker inside running text?"""
+    if pos == 0:
+        return True
+    prev = text[pos - 1]
+    if style == _SPACE:
+        return prev.isspace()
+    # "A.发热B.咳嗽" is common in scraped data: any non-ASCII-alphanumeric char may precede a marker.
+    return not (prev.isascii() and prev.isalnum())
+
+
+def _parse_inline(text: str, start: int = 0, *, min_count: int = 2) -> list[dict[str, str]] | None:
+    """Parse "A.xx B.xx C.xx" starting at ``start``; None if fewer than ``min_count`` markers run."""
+    first = _marker_at(text, start)
+    if not first or first[0] != "A":
+        return None
+    label, style, pos = first
+    found: list[tuple[str, int, int]] = [(label, start, pos)]  # (label, marker start, text start)
+    while True:
+        want = _next_label(found[-1][0])
+        if want is None:
+            break
+        hit = None
+        for m in _MARKER_AT[style].finditer(text, found[-1][2]):
+            if m.group(1).upper() == want and _inline_boundary_ok(text, m.start(), style) and m.end() < len(text):
+                hit = m
+                break
+        if hit is None:
+            break
+        found.append((want, hit.start(), hit.end()))
+    if len(found) < min_count:
+        return None
+    out = []
+    for i, (lab, _, tstart) in enumerate(found):
+        tend = found[i + 1][1] if i + 1 < len(found) else len(text)
+        out.append({"label": lab, "text": text[tstart:tend].strip(" ;；,，")})
+    return out
+
+
+def _parse_lines(lines: list[str]) -> list[dict[str, str]] | None:
+    """One option per line; unmarked lines continue the previous option. None if line 1 is unmarked."""
+    out: list[dict[str, str]] = []
+    for line in lines:
+        expected = _next_label(out[-1]["label"]) if out else "A"
+        mk = _line_marker(line, expected)
+        if mk and (not out or mk[0] not in {o["label"] for o in out}):
+            out.append({"label": mk[0], "text": line[mk[2]:].strip()})
+        elif out:
+            out[-1]["text"] = f"{out[-1]['text']} {line}".strip()
+        else:
+            return None
+    return out
+
+
+def _parse_option_string(value: str) -> list[dict[str, str]]:
+    text = normalize_text(_LITERAL_NL.sub("\n", value))
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    parsed = None
+    if len(lines) > 1:
+        parsed = _parse_lines(lines)
+        # Lines that each hold several options ("A.x B.y\nC.z D.w"): fall back to the inline parser.
+        if parsed is not None and len(parsed) < 2:
+            parsed = None
+    if parsed is None:
+        # min_count=1 so a lone "A．发热" is reported as "found 1 option" rather than "no labels".
+        parsed = _parse_inline(" ".join(lines), min_count=1)
+    if parsed is None:
+        raise InputError(
+            f"options: could not find option labels in {_snippet(value)!r}; expected e.g. "
+            "'A 原发病\\nB 出血部位', 'A.xx B.xx', '(A)xx (B)xx', a list or a {\"A\": ...} object"
+        )
+    return parsed
+
+
+def _strip_label(key: Any) -> str | None:
+    """'A', 'a', 'Ａ', '(A)', 'A.', '选项A', 'option_a' -> 'A'; anything else -> None."""
+    k = normalize_text(key).strip(_OPEN + _CLOSE + _PUNCT_CHARS + " ")
+    m = re.fullmatch(r"(?:选项|option[ _-]?|opt[ _-]?)?([A-Za-z])", k, flags=re.IGNORECASE)
+    return m.group(1).upper() if m else None
+
+
+def _from_items(items: Iterable[tuple[Any, Any]]) -> list[dict[str, str]]:
+    out = []
+    for key, text in items:
+        label = _strip_label(key)
+        if label is None:
+            raise InputError(f"options: {key!r} is not an option label; expected letters A, B, C ...")
+        out.append({"label": label, "text": normalize_text(text)})
+    return out
+
+
+def _from_list(value: list[Any]) -> list[dict[str, str]]:
+    if all(isinstance(v, Mapping) for v in value):
+        items = []
+        for v in value:
+            lower = {str(k).lower(): x for k, x in v.items()}
+            if "label" in lower and "text" in lower:
+                items.append((lower["label"], lower["text"]))
+            elif "key" in lower and "value" in lower:
+                items.append((lower["key"], lower["value"]))
+            elif len(v) == 1:
+                items.extend(v.items())
+            else:
+                raise InputError(
+                    f"options: list item {_snippet(v)!r} has no label/text (or key/value) fields"
+                )
+        return _from_items(items)
+    if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+        raise InputError(f"options: a list must hold only strings or only {{label, text}} objects, got {_snippet(value)!r}")
+    texts = [normalize_text(v) for v in value]
+    # Labels come from the strings only when EVERY string starts with the next label in order;
+    # otherwise texts such as "A型血" would lose their first letter.
+    marked = []
+    for i, t in enumerate(texts):
+        mk = _marker_at(t, 0)
+        if not mk or i >= len(LABELS) or mk[0] != LABELS[i]:
+            marked = []
+            break
+        marked.append({"label": mk[0], "text": t[mk[2]:].strip()})
+    if marked:
+        return marked
+    if len(texts) > len(LABELS):
+        raise InputError(f"options: {len(texts)} options is more than the {len(LABELS)} labels A-Z")
+    return [{"label": LABELS[i], "text": t} for i, t in enumerate(texts)]
+
+
+def _validate(options: list[dict[str, str]], value: Any) -> list[dict[str, str]]:
+    if len(options) < 2:
+        raise InputError(f"options: found {len(options)} option(s) in {_snippet(value)!r}; expected at least 2")
+    seen: set[str] = set()
+    for o in options:
+        if o["label"] in seen:
+            raise InputError(f"options: label {o['label']} appears twice in {_snippet(value)!r}")
+        seen.add(o["label"])
+        if not o["text"]:
+            raise InputError(f"options: option {o['label']} has empty text in {_snippet(value)!r}")
+    return options
+
+
+def _snippet(value: Any, n: int = 60) -> str:
+    s = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def parse_options(value: Any) -> list[dict[str, str]]:
+    """Parse options given in any common shape into ``[{"label": "A", "text": ...}, ...]``.
+
+    Accepted: a list of strings (labels assigned A, B, ... unless every string starts with its own
+    marker "A." / "(B)" ...), a list of ``{label, text}`` or ``{key, value}`` objects, a dict
+    ``{"A": ...}``, a JSON-encoded list/dict, or one string with options separated by real or
+    literal ``\\n`` or all on one line. Labels become upper-case ASCII; texts are normalised.
+
+    Args:
+        value: the raw options value.
+
+    Returns:
+        The options in order, at least two, labels unique, texts non-empty.
+
+    Raises:
+        InputError: when no options can be recognised; the message says what was expected.
+
+    >>> parse_options("A 原发病\\\\nB 出血部位")
+    [{'label': 'A', 'text': '原发病'}, {'label': 'B', 'text': '出血部位'}]
+    >>> [o["label"] for o in parse_options({"ａ": "发热", "b": "咳嗽"})]
+    ['A', 'B']
+    >>> parse_options("（A）发热（B）咳嗽")[1]
+    {'label': 'B', 'text': '咳嗽'}
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        raise InputError("options: missing; expected a list, a {\"A\": ...} object or a string like 'A xx\\nB yy'")
+    if isinstance(value, (bytes, bytearray)):
+        value = value.decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        s = value.strip()
+        if s[:1] in "[{" and s[-1:] in "]}":
+            try:
+                decoded = json.loads(s)
+            except ValueError:
+                decoded = None
+            if isinstance(decoded, (list, dict)):
+                return parse_options(decoded)
+        if not s:
+            raise InputError("options: empty string; expected options such as 'A xx\\nB yy'")
+        return _validate(_parse_option_string(s), value)
+    if isinstance(value, Mapping):
+        return _validate(_from_items(value.items()), value)
+    if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
+        seq = value.tolist() if hasattr(value, "tolist") else list(value)
+        return _validate(_from_list(seq), value)
+    raise InputError(f"options: unsupported value of type {type(value).__name__}; expected a list, an object or a string")
+
+
+_EMBED_START = re.compile(rf"[{re.escape(_OPEN)}]\s*[Aa]|[Aa]")
+
+
+def split_embedded_options(question: str) -> tuple[str, list[dict[str, str]]]:
+    """Split options written at the end of a stem off the stem.
+
+    The last "A" marker from which at least two consecutive options (A, B, ...) run to the end of
+    the text wins, so an "A" inside the stem ("A型血") or inside an option text is not taken as
+    the start.
+
+    Args:
+        question: the question text, possibly ending with its options.
+
+    Returns:
+        ``(stem, options)``; ``options`` is empty (and ``stem`` the normalised question) when no
+        embedded options were found.
+
+    >>> stem, opts = split_embedded_options("男，45岁，突发胸痛。最可能的诊断是 A.心绞痛 B.急性心肌梗死 C.主动脉夹层")
+    >>> stem, [o["label"] for o in opts], opts[1]["text"]
+    ('男，45岁，突发胸痛。最可能的诊断是', ['A', 'B', 'C'], '急性心肌梗死')
+    """
+    text = normalize_text(_LITERAL_NL.sub("\n", question or ""))
+    flat = text.replace("\n", " ")
+    starts = [m.start() for m in _EMBED_START.finditer(flat)]
+    for pos in reversed(starts):
+        if pos == 0 or not _inline_boundary_ok(flat, pos, _PUNCT):
+            continue
+        parsed = _parse_inline(flat, pos)
+        if parsed and len(parsed) >= 2 and all(o["text"] for o in parsed):
+            # ``flat`` only swapped "\n" for " ", so positions match and the stem keeps its line breaks.
+            stem = text[:pos].rstrip()
+            if stem:
+                return stem, parsed
+    return text, []
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers
+# ---------------------------------------------------------------------------------------------
+_ANSWER_PREFIX = re.compile(
+    r"^(?:【?(?:正确|参考|标准)?答案】?|answer|ans|key|gold)\s*(?:是|为|应为|选)?\s*[:：]?\s*",
+    flags=re.IGNORECASE,
+)
+_ANSWER_SEP = re.compile(r"[\s、,，;；/|+&.．。和及与()（）\[\]【】\"'“”]+")
+
+
+def parse_answer(value: Any, *, labels: Iterable[str] | None = None) -> list[str]:
+    """Parse a gold answer into a sorted list of unique upper-case labels.
+
+    Args:
+        value: "C", "ABCD", "A、B", "A,B", "A B", "答案：C", "正确答案为C", "ａ", or a list of labels.
+        labels: when given, every parsed label must be one of these.
+
+    Returns:
+        Sorted unique labels, e.g. ``["A", "C"]``.
+
+    Raises:
+        InputError: when the answer is empty, not made of option letters, or not among ``labels``.
+
+    >>> parse_answer("答案：c、Ａ")
+    ['A', 'C']
+    >>> parse_answer(["B", "d"], labels="ABCDE")
+    ['B', 'D']
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        raise InputError("answer: missing; expected option letters such as 'C' or 'ABD'")
+    if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
+        seq = value.tolist() if hasattr(value, "tolist") else list(value)
+        found: set[str] = set()
+        for v in seq:
+            found.update(parse_answer(v))
+        if not found:
+            raise InputError("answer: empty list; expected option letters such as ['A', 'C']")
+        result = sorted(found)
+    else:
+        raw = value
+        text = normalize_text(value)
+        if text[:1] == "[" and text[-1:] == "]":
+            try:
+                decoded = json.loads(text)
+            except ValueError:
+                decoded = None
+            if isinstance(decoded, list):
+                return parse_answer(decoded, labels=labels)
+        text = _ANSWER_PREFIX.sub("", text)
+        letters = _ANSWER_SEP.sub("", text)
+        if not letters:
+            raise InputError(f"answer: empty in {_snippet(str(raw))!r}; expected option letters such as 'C' or 'ABD'")
+        if not re.fullmatch(r"[A-Za-z]+", letters):
+            raise InputError(f"answer: {_snippet(str(raw))!r} is not made of option letters; expected e.g. 'C', 'ABD', 'A、B'")
+        result = sorted({c.upper() for c in letters})
+    if labels is not None:
+        allowed = {str(x).upper() for x in labels}
+        missing = [x for x in result if x not in allowed]
+        if missing:
+            raise InputError(
+                f"answer: {''.join(missing)} not among the options {''.join(sorted(allowed))}"
+            )
+    return result

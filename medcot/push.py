@@ -1,0 +1,142 @@
+"""``medcot push``: upload a folder written by ``medcot build`` to the Hugging Face Hub.
+
+The folder is validated first (README.md with ``configs``, every listed data file present, no
+Python file, no unlisted data-looking file), then uploaded with ``HfApi.create_repo`` +
+``upload_folder``. The token comes from ``HF_TOKEN`` or the user's saved login (huggingface_hub's
+default lookup) and is never printed or logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from medcot import card
+from medcot.errors import InputError, MedcotError
+
+logger = logging.getLogger(__name__)
+
+_REPO_RE = re.compile(r"^[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*$")
+# Folders never uploaded (VCS metadata, caches).
+_SKIP_DIRS = frozenset({".git", ".cache", ".huggingface"})
+# Suffixes load_dataset would treat as data if a folder had no `configs`.
+_DATA_SUFFIXES = frozenset({".parquet", ".arrow", ".json", ".jsonl", ".csv", ".tsv", ".txt", ".xlsx", ".gz", ".zip"})
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What was pushed."""
+
+    repo_id: str
+    url: str
+    commit: str | None
+    files: tuple[str, ...]
+
+
+def check_repo_id(repo_id: str) -> str:
+    """Validate ``org/name``.
+
+    >>> check_repo_id("org/medcot")
+    'org/medcot'
+    """
+    if not _REPO_RE.match(repo_id) or ".." in repo_id:
+        raise InputError(f"--repo {repo_id!r}: expected 'namespace/name' (letters, digits, '-', '_', '.')")
+    return repo_id
+
+
+def folder_files(folder: str | Path) -> list[str]:
+    """Validate a built folder and return the relative paths to upload (sorted).
+
+    Args:
+        folder: A folder written by ``medcot build``.
+
+    Returns:
+        Relative POSIX paths: README.md and every data file listed in the card's ``configs``.
+
+    Raises:
+        InputError: Missing README/configs, a listed file missing, a ``.py`` file, or an
+            unlisted data-looking file.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder; expected the output of `medcot build`")
+    listed: set[str] = set()
+    for cfg, splits in card.config_files(card.read_card_data(folder)).items():
+        if not splits:
+            raise InputError(f"{folder / 'README.md'}: config {cfg!r} lists no data_files")
+        for split, paths in splits.items():
+            for rel in paths:
+                if any(ch in rel for ch in "*?["):
+                    raise InputError(f"{folder / 'README.md'}: config {cfg!r} split {split!r} uses a glob {rel!r}; expected explicit files")
+                if not (folder / rel).is_file():
+                    raise InputError(f"{folder / rel}: listed in README.md (config {cfg!r}, split {split!r}) but missing")
+                listed.add(rel)
+    files = ["README.md"]
+    for path in sorted(folder.rglob("*")):
+        rel_parts = path.relative_to(folder).parts
+        if not path.is_file() or _SKIP_DIRS.intersection(rel_parts):
+            continue
+        rel = path.relative_to(folder).as_posix()
+        if path.suffix == ".py":
+            raise InputError(f"{path}: Python file in the dataset folder; the Hub never runs scripts, remove it")
+        if rel in listed:
+            files.append(rel)
+        elif rel != "README.md":
+            if path.suffix.lower() in _DATA_SUFFIXES:
+                raise InputError(f"{path}: data file not listed in README.md configs; remove it or rebuild")
+            logger.warning("not uploading %s (not part of the build)", rel)
+    return files
+
+
+def push(
+    folder: str | Path,
+    repo_id: str,
+    *,
+    private: bool = False,
+    revision: str | None = None,
+    commit_message: str | None = None,
+    token: str | None = None,
+) -> PushResult:
+    """Create the dataset repo (if needed) and upload the validated folder.
+
+    Args:
+        folder: A folder written by ``medcot build``.
+        repo_id: ``namespace/name`` on the Hub.
+        private: Create the repo private (ignored when it already exists).
+        revision: Branch to upload to (default ``main``; created when missing).
+        commit_message: Commit message.
+        token: Explicit token; ``None`` uses ``HF_TOKEN`` or the saved login.
+
+    Returns:
+        A :class:`PushResult`.
+    """
+    from huggingface_hub import HfApi, get_token
+    from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError
+
+    repo_id = check_repo_id(repo_id)
+    files = folder_files(folder)
+    if token is None and get_token() is None:
+        raise MedcotError("no Hugging Face token: set HF_TOKEN or run `hf auth login`")
+    api = HfApi(token=token)
+    try:
+        repo_url = api.create_repo(repo_id, repo_type="dataset", exist_ok=True, private=private)
+        if revision and revision != "main":
+            api.create_branch(repo_id, branch=revision, repo_type="dataset", exist_ok=True)
+        info = api.upload_folder(
+            folder_path=str(folder),
+            repo_id=repo_id,
+            repo_type="dataset",
+            revision=revision,
+            allow_patterns=files,
+            commit_message=commit_message or f"Upload dataset ({len(files)} files) with medcot push",
+        )
+    except LocalTokenNotFoundError as exc:
+        raise MedcotError("no Hugging Face token: set HF_TOKEN or run `hf auth login`") from exc
+    except HfHubHTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else "?"
+        raise MedcotError(f"push to {repo_id} failed: HTTP {status}: {str(exc).splitlines()[0]}") from exc
+    commit = getattr(info, "oid", None)
+    logger.info("pushed %d files to %s (commit %s)", len(files), repo_id, commit)
+    return PushResult(repo_id=repo_id, url=str(repo_url), commit=commit, files=tuple(files))

@@ -1,0 +1,627 @@
+"""The offline, deterministic five-dimension rubric scorer.
+
+Each dimension's 1-5 score is ``1 + 4 * s`` where ``s`` in [0, 1] is a weighted mean of explainable
+signals (all returned in :attr:`RubricResult.signals`, the input of a calibration), followed by caps
+that stop gaming. The overall score is the plain mean of the five dimensions.
+
+Signals (reference = the expert CoT, optional; question / options / gold answers, optional):
+
+- **medical_correctness** — the extracted final answer vs the gold answer (dominant; partial overlap
+  for multi-answer questions); when gold is unknown, agreement with the reference's own verdict;
+  relevance to *this* question (stem and option text reused); reference ROUGE-L when given.
+- **reasoning_structure** — number of steps (sentences), distinct connectives, option-by-option
+  analysis, an explicit conclusion, repetition, and discourse order (conclusion words opening the
+  text, "本题考查" not first, numbered steps out of order, an explicit conclusion not at the end,
+  local coherence = adjacent-sentence overlap above the all-pairs overlap, a first sentence that starts
+  with an anaphor, and — with a reference — agreement of sentence order with the reference's).
+- **information_sufficiency** — coverage of the stem's content (character bigrams), options discussed,
+  length adequacy (vs the reference when given), reference recall, and a padding penalty (sentences
+  that share nothing with the question, options or reference and carry no medical terms).
+- **terminology_clarity** — medical-term density (built-in + user lexicon), vague words ("某种情况"),
+  readable sentence length, unexplained ASCII abbreviations.
+- **clinical_value** — clinical-reasoning cues (diagnostic basis, differential, management, safety,
+  prognosis), distractors excluded, medical content — gated by relevance and answer correctness so
+  stuffing cues into an irrelevant or wrong answer does not pay.
+
+Anti-gaming caps: empty text -> all 1 ("empty"); text that is mostly a copy of the question; keyword
+lists without prose (few function characters); very short text; prompt-injection text addressed to a
+grader -> every dimension capped at 1.5. The prediction is only ever data: it is matched by regular
+expressions and counted, never executed or followed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import multiprocessing as mp
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from rapidfuzz.distance import LCSseq
+
+from medcot.answer import Extraction, check_answer, extract_answer
+from medcot.errors import InputError
+from medcot.lexicon import Lexicon, load_builtin
+from medcot.schema import RUBRIC_DIMENSIONS
+from medcot.textsim import _NON_CONTENT, char_normalize
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["RubricScorer", "RubricResult", "score"]
+
+_SENT_SPLIT = re.compile(r"[。!?;\n]+")
+_SENT_SPAN = re.compile(r"[^。!?;\n]+")
+_WS = re.compile(r"\s")
+_CONNECTIVES = re.compile(
+    r"因为|由于|所以|因此|因而|从而|进而|故|首先|其次|再次|最后|综上|可见|提示|表明|说明|导致|引起|"
+    r"但是|然而|而且|此外|另外|同时|如果|若|则|鉴于|考虑|即|而"
+)
+_CONCLUDING_START = re.compile(r"^\s*(?:故|因此|所以|综上|总之|由此可见|可见|因而|从而|综合以上)")
+# A text cannot open with an anaphor or a continuation word ("此外", "其次"): it refers back.
+_ANAPHOR_START = re.compile(
+    r"^\s*(?:其[^他实中]|该|此[^时]|上述|这|它|后者|前者|二者|两者|以上|此外|另外|其次|再次|最后|同时|但|然而|而且|并且|又)"
+)
+_SEQUENCE_WORDS = {"首先": 1, "其次": 2, "再次": 3, "最后": 4}
+_SEQUENCE = re.compile("|".join(_SEQUENCE_WORDS))
+_INTRO = re.compile(r"本题(?:主要)?考查|本题考察|本题考点")
+_CIRCLED = re.compile(r"[①-⑳]")
+_NUMBERED = re.compile(r"(?:^|[。;；\n])\s*(\d{1,2})\s*[.、．)）]")
+_ASCII_ABBR = re.compile(r"(?<![A-Za-z])([A-Z][A-Za-z0-9]{1,7})(?![A-Za-z])")
+_INJECTION = re.compile(
+    r"忽略(?:以上|上述|之前|前面|先前|所有|全部)?(?:的)?(?:所有|全部)?(?:要求|指令|指示|规则|提示|内容|评分标准)|"
+    r"(?:给|打|评)(?:我|本回答|这个回答|此回答)?(?:满分|5分|五分|最高分|高分)|满分\s*[5五]|"
+    r"(?:评分|打分|评审)(?:员|者|模型|系统|老师)|你是(?:一个|一名)?(?:评分|评审|裁判)|"
+    r"ignore\s+(?:all\s+|the\s+|any\s+)?(?:previous|above|prior|earlier)|as\s+the\s+(?:grader|judge|evaluator)|"
+    r"give\s+(?:me\s+|this\s+|it\s+)?(?:a\s+)?(?:5\s*/\s*5|full\s+marks|perfect|the\s+highest)|"
+    r"you\s+are\s+(?:the|a)\s+(?:grader|judge)|system\s+prompt|score\s*[:=]\s*5",
+    re.IGNORECASE,
+)
+# Characters that glue Chinese prose together; a bare keyword list has few of them.
+_FUNCTION_CHARS = frozenset("的是在和与及或了而由于为其可但则即等也都被把将从对向以之所因故此该有无不能会使")
+_CUE_CATEGORIES = ("cue:basis", "cue:differential", "cue:management", "cue:safety", "cue:prognosis")
+_MEDICAL = frozenset(("disease", "symptom", "anatomy", "drug", "exam", "tcm", "user"))
+_PAR_MIN_ITEMS = 4000  # below this, a process pool costs more than it saves
+
+
+def _clip(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
+    return lo if x < lo else hi if x > hi else x
+
+
+def _bigrams(s: str) -> set[str]:
+    # map(str.__add__) runs in C: ~3x faster than a slicing comprehension on the hot path.
+    return set(map(str.__add__, s, s[1:]))
+
+
+def _content(s: str) -> str:
+    """Content characters of already NFKC-folded text (what char_normalize gives, minus NFKC)."""
+    return _NON_CONTENT.sub("", s.lower())
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "")
+
+
+@dataclass
+class RubricResult:
+    """The scores of one prediction, with the evidence and signals behind them."""
+
+    scores: dict[str, float]
+    overall: float
+    extracted_answer: list[str] | None
+    answer_correct: bool | None
+    rouge_l: float | None
+    evidence: dict[str, list[str]]
+    signals: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict.
+
+        >>> RubricScorer().score("").to_dict()["overall"]
+        1.0
+        """
+        return {
+            "scores": dict(self.scores),
+            "overall": self.overall,
+            "extracted_answer": None if self.extracted_answer is None else list(self.extracted_answer),
+            "answer_correct": self.answer_correct,
+            "rouge_l": self.rouge_l,
+            "evidence": {k: list(v) for k, v in self.evidence.items()},
+            "signals": dict(self.signals),
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Input coercion (loose forms go through medcot.options)
+# ---------------------------------------------------------------------------------------------
+def _canon_options(options: Any) -> tuple[tuple[str, str], ...]:
+    if options is None or (isinstance(options, (str, list, tuple, dict)) and len(options) == 0):
+        return ()
+    if isinstance(options, (list, tuple)) and all(isinstance(o, Mapping) and "label" in o for o in options):
+        return tuple((str(o["label"]).strip().upper(), str(o.get("text") or "")) for o in options)
+    from medcot.options import parse_options
+
+    return tuple((o["label"], o["text"]) for o in parse_options(options))
+
+
+def _canon_answers(answers: Any, labels: Sequence[str]) -> tuple[str, ...] | None:
+    if answers is None or (isinstance(answers, (str, list, tuple)) and len(answers) == 0):
+        return None
+    if isinstance(answers, (list, tuple)) and all(isinstance(a, str) and len(a.strip()) == 1 for a in answers):
+        return tuple(sorted({a.strip().upper() for a in answers}))
+    from medcot.options import parse_answer
+
+    return tuple(parse_answer(answers, labels=list(labels) or None))
+
+
+# ---------------------------------------------------------------------------------------------
+# Cached per-context features (a reference or a question is often shared by many predictions)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Context:
+    q_bigrams: frozenset
+    ctx_bigrams: frozenset  # question + options (+ reference) content bigrams
+    option_bigrams: tuple  # per option: (label, frozenset of bigrams, normalized text)
+    negative: bool
+
+
+@lru_cache(maxsize=4096)
+def _context(question: str, options: tuple, reference: str) -> _Context:
+    qn = char_normalize(question)
+    opts = tuple((lab, frozenset(_bigrams(char_normalize(t))), char_normalize(t)) for lab, t in options)
+    ctx = set(_bigrams(qn))
+    for _, b, _t in opts:
+        ctx |= b
+    ctx |= _bigrams(char_normalize(reference))
+    return _Context(frozenset(_bigrams(qn)), frozenset(ctx), opts, False)
+
+
+@lru_cache(maxsize=4096)
+def _reference_features(reference: str, question: str, options: tuple) -> tuple:
+    ext = extract_answer(reference, options=options, question=question or None)
+    sents = [c for c in map(_content, _SENT_SPLIT.split(_fold(reference))) if len(c) >= 2]
+    return ext.labels, tuple(_bigrams(s) for s in sents), char_normalize(reference)
+
+
+# ---------------------------------------------------------------------------------------------
+# The scorer
+# ---------------------------------------------------------------------------------------------
+class RubricScorer:
+    """Offline deterministic rubric scorer.
+
+    Args:
+        lexicon_paths: user lexicon files added to the built-in lexicon.
+        calibration: optional object with ``.apply(signals) -> {dimension: score}``.
+
+    >>> s = RubricScorer()
+    >>> r = s.score("上消化道出血表现为呕血还是黑便主要取决于出血量（C对），出血部位（B错）次要。故选C。",
+    ...             question="上消化道出血表现为呕血或黑便取决于", answers=["C"],
+    ...             options=[{"label": "B", "text": "出血部位"}, {"label": "C", "text": "出血量"}])
+    >>> r.extracted_answer, r.answer_correct, r.scores["medical_correctness"] > 4
+    (['C'], True, True)
+    """
+
+    def __init__(self, *, lexicon_paths: Sequence[str | os.PathLike] = (), calibration: Any = None) -> None:
+        self.lexicon_paths = tuple(str(p) for p in lexicon_paths)
+        self.lexicon: Lexicon = Lexicon.from_files(*self.lexicon_paths) if self.lexicon_paths else load_builtin()
+        self.calibration = calibration
+        if calibration is not None and not callable(getattr(calibration, "apply", None)):
+            raise InputError("calibration: expected an object with .apply(signals) -> dict of scores")
+
+    # -- public ----------------------------------------------------------------------------
+    def score(
+        self,
+        prediction: str | None,
+        *,
+        reference: str | None = None,
+        question: str | None = None,
+        options: Any = None,
+        answers: Any = None,
+    ) -> RubricResult:
+        """Score one prediction. See the module docstring for the signals.
+
+        Args:
+            prediction: the chain of thought to score (untrusted text, treated as data).
+            reference: the expert explanation, when available.
+            question: the question stem.
+            options: options in any form :func:`medcot.options.parse_options` accepts.
+            answers: gold labels in any form :func:`medcot.options.parse_answer` accepts.
+
+        Returns:
+            A :class:`RubricResult`.
+        """
+        if prediction is not None and not isinstance(prediction, str):
+            raise InputError(f"prediction: expected a string, got {type(prediction).__name__}")
+        opts = _canon_options(options)
+        gold = _canon_answers(answers, [lab for lab, _ in opts])
+        return self._score(prediction or "", reference or "", question or "", opts, gold)
+
+    def score_many(
+        self, items: Iterable[Mapping[str, Any]], *, processes: int | None = None, chunksize: int = 256
+    ) -> list[RubricResult]:
+        """Score many items (dicts with ``prediction`` and optional ``reference``, ``question``,
+        ``options``, ``answers`` / ``answer``), in input order.
+
+        Large batches (>= 4,000 items) use a process pool of ``processes`` workers (default: the
+        CPU count); results are identical to the serial path.
+
+        Args:
+            items: the items.
+            processes: worker processes (1 = serial).
+            chunksize: items per task sent to a worker.
+
+        Returns:
+            One :class:`RubricResult` per item.
+
+        >>> [r.scores["medical_correctness"] for r in RubricScorer().score_many([{"prediction": ""}])]
+        [1.0]
+        """
+        rows = []
+        for i, it in enumerate(items):
+            if not isinstance(it, Mapping):
+                raise InputError(f"item {i}: expected a dict with a 'prediction' key, got {type(it).__name__}")
+            try:
+                pred = it.get("prediction")
+                if pred is not None and not isinstance(pred, str):
+                    raise InputError(f"prediction: expected a string, got {type(pred).__name__}")
+                opts = _canon_options(it.get("options"))
+                ans = it.get("answers", it.get("answer"))
+                gold = _canon_answers(ans, [lab for lab, _ in opts])
+            except InputError as exc:
+                raise InputError(f"item {i}: {exc}") from None
+            rows.append((pred or "", it.get("reference") or "", it.get("question") or "", opts, gold))
+        procs = processes if processes is not None else (os.cpu_count() or 1)
+        if procs > 1 and len(rows) >= _PAR_MIN_ITEMS and "fork" in mp.get_all_start_methods():
+            ctx = mp.get_context("fork")
+            with ctx.Pool(procs, initializer=_init_worker, initargs=(self,)) as pool:
+                return pool.map(_work, rows, chunksize=chunksize)
+        return [self._score(*r) for r in rows]
+
+    # -- internals ---------------------------------------------------------------------------
+    def _score(self, pred: str, ref: str, question: str, opts: tuple, gold: tuple | None) -> RubricResult:
+        pn = char_normalize(pred)
+        if not pn:
+            return _all_ones("empty", gold)
+        ev: dict[str, list[str]] = {d: [] for d in RUBRIC_DIMENSIONS}
+        sig: dict[str, float] = {}
+        folded = _fold(pred)
+        ctx = _context(question, opts, ref)
+        has_q = bool(ctx.q_bigrams)
+        has_opts = bool(opts)
+        has_ref = bool(char_normalize(ref))
+
+        sents, sent_norm, sent_start = [], [], []
+        for m in _SENT_SPAN.finditer(folded):
+            c = _content(m.group(0))
+            if len(c) >= 2:
+                sents.append(m.group(0))
+                sent_norm.append(c)
+                sent_start.append(m.start())
+        n_sent = len(sents)
+        sent_bi = [_bigrams(c) for c in sent_norm]
+        p_bi = _bigrams(pn)
+        n_chars = len(pn)
+
+        # ---- answer ---------------------------------------------------------------------------
+        ext: Extraction = extract_answer(folded, options=opts, question=question or None)
+        chk = check_answer(ext.labels, list(gold) if gold else None)
+        ref_labels = None
+        ref_sent_bi: tuple = ()
+        ref_norm = ""
+        if has_ref:
+            ref_labels, ref_sent_bi, ref_norm = _reference_features(ref, question, opts)
+        if chk.correct is True:
+            ans_part = 1.0
+        elif chk.correct is False:
+            ans_part = 0.35 * (chk.jaccard or 0.0)
+        elif ext.labels is not None and ref_labels is not None and not gold:
+            # No gold: agreement with the reference's verdict.
+            rc = check_answer(ext.labels, ref_labels)
+            ans_part = 1.0 if rc.correct else 0.35 * (rc.jaccard or 0.0)
+            sig["ref_verdict_agree"] = float(bool(rc.correct))
+        else:
+            # No answer found: unknown, not wrong (a truncated but correct text is not an error).
+            ans_part = 0.6
+        sig["answer_found"] = float(ext.found)
+        sig["answer_correct"] = -1.0 if chk.correct is None else float(chk.correct)
+        sig["answer_jaccard"] = -1.0 if chk.jaccard is None else chk.jaccard
+        sig["answer_part"] = ans_part
+
+        # ---- relevance to this question ---------------------------------------------------------
+        stem_rec = len(ctx.q_bigrams & p_bi) / len(ctx.q_bigrams) if has_q else 0.0
+        opt_disc = 0
+        for lab, ob, otext in ctx.option_bigrams:
+            if lab in ext.verdicts or (otext and (otext in pn or (ob and len(ob & p_bi) / len(ob) >= 0.6))):
+                opt_disc += 1
+        opt_frac = opt_disc / len(opts) if has_opts else _clip(len(ext.verdicts) / 4)
+        # Content actually tied to the option texts (verdict letters alone do not prove relevance).
+        opt_text_frac = (
+            sum(1 for _, ob, t in ctx.option_bigrams if t and (t in pn or (ob and len(ob & p_bi) / len(ob) >= 0.6)))
+            / len(opts)
+            if has_opts
+            else 0.0
+        )
+        # Relevance = is this text about THIS question: the stem counts most, option texts help.
+        parts = []
+        if has_q:
+            parts += [_clip(stem_rec / 0.35)] * 2
+        if has_opts:
+            parts.append(_clip(opt_text_frac / 0.6))
+        rouge_f = None
+        if has_ref:
+            lcs = LCSseq.similarity(pn, ref_norm)
+            rp, rr = lcs / len(pn), lcs / len(ref_norm)
+            rouge_f = 0.0 if lcs == 0 else 2 * rp * rr / (rp + rr)
+            sig["rouge_l"], sig["rouge_l_recall"] = rouge_f, rr
+            parts.append(_clip(rouge_f / 0.4))
+        relevance = sum(parts) / len(parts) if parts else 1.0
+        novelty = 1.0
+        if has_q or has_opts:
+            qo = set(ctx.q_bigrams)
+            for _, ob, _t in ctx.option_bigrams:
+                qo |= ob
+            novelty = 1.0 - (len(p_bi & qo) / len(p_bi) if p_bi else 1.0)
+        sig.update(stem_recall=stem_rec, options_discussed=opt_frac, option_text_frac=opt_text_frac,
+                   relevance=relevance, novelty=novelty)
+
+        # ---- lexicon ------------------------------------------------------------------------------
+        matches = self.lexicon.find(folded)
+        med = [m for m in matches if m.category in _MEDICAL]
+        vague = [m for m in matches if m.category == "vague"]
+        cues = {m.category for m in matches if m.category.startswith("cue")}
+        non_space = len(folded) - len(_WS.findall(folded)) or 1
+        term_cov = sum(m.end - m.start for m in med) / non_space
+        distinct_terms = len({m.term for m in med})
+        term_repeat = 1.0 - distinct_terms / len(med) if med else 0.0
+        vague_rate = sum(m.end - m.start for m in vague) / non_space
+        func_rate = sum(map(pn.count, _FUNCTION_CHARS)) / n_chars
+        prose = _clip(func_rate / 0.08)
+        sig.update(term_coverage=term_cov, distinct_terms=float(distinct_terms), vague_count=float(len(vague)),
+                   vague_rate=vague_rate, function_char_rate=func_rate, term_repeat=term_repeat,
+                   cue_categories=float(len(cues & set(_CUE_CATEGORIES))))
+
+        # ---- structure -------------------------------------------------------------------------------
+        conn = {m.group(0) for m in _CONNECTIVES.finditer(folded)}
+        s_steps = _clip((n_sent - 1) / 4)
+        s_conn = _clip(len(conn) / 4)
+        concl_sentence = None
+        if ext.method in ("conclusion", "option_text"):
+            key = char_normalize(ext.evidence)[:6]
+            for i, s in enumerate(sent_norm):
+                if key and key[:4] in s:
+                    concl_sentence = i
+        s_concl = 1.0 if ext.found else 0.0
+        dup = n_sent - len(set(sent_norm))
+        n8 = n_chars - 7
+        rep8 = 1.0 - len({pn[i : i + 8] for i in range(n8)}) / n8 if n8 > 0 else 0.0
+        repetition = max(dup / n_sent if n_sent else 0.0, rep8)
+        s_rep = _clip(1.0 - 2.0 * repetition)
+        order_checks: dict[str, float] = {}
+        if sents:
+            order_checks["conclusion_not_first"] = 0.0 if _CONCLUDING_START.match(sents[0]) and n_sent > 1 else 1.0
+            order_checks["no_anaphor_first"] = 0.0 if _ANAPHOR_START.match(sents[0]) and n_sent > 1 else 1.0
+        intro_idx = [i for i, s in enumerate(sents) if _INTRO.search(s)]
+        if intro_idx:
+            order_checks["intro_first"] = 1.0 if intro_idx[0] == 0 else 0.0
+        enum = [ord(c) for c in _CIRCLED.findall(pred)] or [int(x) for x in _NUMBERED.findall(folded)]
+        if len(enum) >= 2:
+            order_checks["enumeration_in_order"] = 1.0 if all(a < b for a, b in zip(enum, enum[1:])) else 0.0
+        seq = [_SEQUENCE_WORDS[m.group(0)] for m in _SEQUENCE.finditer(folded)]
+        if len(seq) >= 2:
+            order_checks["sequence_words_in_order"] = 1.0 if all(a <= b for a, b in zip(seq, seq[1:])) else 0.0
+        if n_sent >= 3:
+            sb = sent_bi[:25]
+            # Adjacent sentences vs sentences 2-3 apart: O(n), and shuffling erases the difference.
+            adj = [_jacc(a, b) for a, b in zip(sb, sb[1:])]
+            far = [_jacc(a, b) for a, b in zip(sb, sb[2:])] + [_jacc(a, b) for a, b in zip(sb, sb[3:])]
+            coh = sum(adj) / len(adj) - sum(far) / len(far)
+            sig["coherence"] = coh
+            order_checks["coherence"] = _clip(0.5 + 8.0 * coh)
+            if ref_sent_bi and len(ref_sent_bi) >= 3:
+                conc = _order_agreement(sent_bi[:25], ref_sent_bi)
+                if conc is not None:
+                    order_checks["reference_order"] = conc
+        # Definite order violations halve the order score each; coherence and reference order are graded.
+        fails = sum(1 for k, v in order_checks.items() if k not in ("coherence", "reference_order") and v < 0.5)
+        s_order = 0.5**fails * (0.6 + 0.4 * order_checks.get("coherence", 0.6))
+        if "reference_order" in order_checks:
+            s_order *= 0.5 + 0.5 * order_checks["reference_order"]
+        for k, v in order_checks.items():
+            sig[f"order_{k}"] = v
+        sig.update(sentences=float(n_sent), connectives=float(len(conn)), repetition=repetition, order=s_order)
+
+        # ---- sufficiency --------------------------------------------------------------------------------
+        if has_ref:
+            s_len = _clip(n_chars / max(20.0, 0.6 * len(ref_norm)))
+        else:
+            s_len = _clip(n_chars / 120.0)
+        pad_sents = 0
+        med_starts = [m.start for m in med]
+        bounds = sent_start[1:] + [len(folded) + 1]
+        for i, sbi in enumerate(sent_bi):
+            overlap = len(sbi & ctx.ctx_bigrams) / len(sbi) if sbi else 0.0
+            k = bisect.bisect_left(med_starts, sent_start[i])
+            has_term = k < len(med_starts) and med_starts[k] < bounds[i]
+            if overlap < 0.08 and not has_term:
+                pad_sents += 1
+        pad_frac = pad_sents / n_sent if n_sent else 0.0
+        sig.update(length_adequacy=s_len, padding_fraction=pad_frac, chars=float(n_chars))
+
+        # ---- dimension scores --------------------------------------------------------------------------
+        s_stem = _clip(stem_rec / 0.35) if has_q else relevance
+        if has_ref:
+            corr = 0.55 * ans_part + 0.25 * relevance + 0.20 * _clip((rouge_f or 0.0) / 0.5)
+            suff = (0.2 * s_stem + 0.2 * opt_frac + 0.15 * s_len + 0.25 * _clip(sig["rouge_l_recall"] / 0.6)
+                    + 0.05 * s_concl + 0.15 * (1 - pad_frac))
+        else:
+            corr = 0.65 * ans_part + 0.35 * relevance
+            suff = 0.25 * s_stem + 0.25 * opt_frac + 0.25 * s_len + 0.1 * s_concl + 0.15 * (1 - pad_frac)
+        suff *= 1.0 - 0.5 * pad_frac
+        struct = (0.25 * s_steps + 0.2 * s_conn + 0.25 * opt_frac + 0.15 * s_concl + 0.15 * s_rep) * (0.4 + 0.6 * s_order)
+        s_dens = _clip(term_cov / 0.25)
+        s_vague = _clip(1.0 - 12.0 * vague_rate)
+        mean_len = n_chars / n_sent if n_sent else n_chars
+        s_read = 1.0 if 8 <= mean_len <= 70 else _clip(1.0 - (mean_len - 70) / 100) if mean_len > 70 else 0.5
+        squeezed = folded.replace(" ", "") if "(" in folded else ""
+        abbrs = {a for a in _ASCII_ABBR.findall(folded) if not (a + "(" in squeezed or "(" + a in squeezed)}
+        abbrs -= {t.upper() for t in (a for a in abbrs if a.lower() in self.lexicon)}
+        s_abbr = _clip(1.0 - len(abbrs) / 6)
+        term = (0.45 * s_dens + 0.25 * s_vague + 0.2 * s_read + 0.1 * s_abbr) * (1.0 - min(0.6, 0.15 * len(vague)))
+        s_cues = _clip(len(cues & set(_CUE_CATEGORIES)) / 3)
+        gate = _clip(relevance / 0.5) * (0.5 if chk.correct is False else 1.0)
+        clin = (0.4 * s_cues + 0.3 * opt_frac + 0.3 * s_dens) * gate
+        sig.update(abbreviations_unexplained=float(len(abbrs)), mean_sentence_length=mean_len, clinical_gate=gate)
+
+        raw = {
+            "medical_correctness": corr,
+            "reasoning_structure": struct,
+            "information_sufficiency": suff,
+            "terminology_clarity": term,
+            "clinical_value": clin,
+        }
+        scores = {k: 1.0 + 4.0 * _clip(v) for k, v in raw.items()}
+        if self.calibration is not None:
+            cal = self.calibration.apply(dict(sig))
+            scores = {k: _clip(float(cal.get(k, scores[k])), 1.0, 5.0) for k in RUBRIC_DIMENSIONS}
+
+        # ---- caps (after calibration: gaming must never pay) --------------------------------------------
+        caps: dict[str, float] = {}
+        if n_chars < 20:
+            caps.update({d: 2.0 for d in RUBRIC_DIMENSIONS if d != "medical_correctness"})
+            caps["medical_correctness"] = 3.0
+            _add(ev, RUBRIC_DIMENSIONS, f"too short to justify an answer ({n_chars} characters)")
+        if (has_q or has_opts) and novelty < 0.3:
+            caps.update({d: min(caps.get(d, 5.0), 2.0) for d in RUBRIC_DIMENSIONS})
+            _add(ev, RUBRIC_DIMENSIONS, f"mostly restates the question/options (novel bigrams {novelty:.0%})")
+        if prose < 0.5 and n_chars >= 20:
+            for d in ("terminology_clarity", "clinical_value", "reasoning_structure", "information_sufficiency"):
+                caps[d] = min(caps.get(d, 5.0), 1.0 + 4.0 * prose)
+            _add(ev, ("terminology_clarity", "clinical_value", "reasoning_structure"),
+                 f"reads as a keyword list, not prose (function characters {func_rate:.1%})")
+        if relevance < 0.25 and (has_q or has_opts or has_ref):
+            caps["medical_correctness"] = min(caps.get("medical_correctness", 5.0), 2.5)
+            caps["information_sufficiency"] = min(caps.get("information_sufficiency", 5.0), 2.0)
+            _add(ev, ("medical_correctness", "information_sufficiency"), f"little connection to this question (relevance {relevance:.2f})")
+        inj = _INJECTION.search(folded)
+        sig["injection"] = float(bool(inj))
+        if inj:
+            caps = {d: min(caps.get(d, 5.0), 1.5) for d in RUBRIC_DIMENSIONS}
+            _add(ev, RUBRIC_DIMENSIONS, f"instruction addressed to the grader ignored and penalised: {inj.group(0)!r}")
+        for d, c in caps.items():
+            scores[d] = min(scores[d], c)
+        scores = {d: round(scores[d], 4) for d in RUBRIC_DIMENSIONS}
+
+        # ---- evidence ----------------------------------------------------------------------------------
+        e = ev["medical_correctness"]
+        if ext.found:
+            e.append(f"answer {''.join(ext.labels)} found by {ext.method}: {ext.evidence}")
+        else:
+            e.append("no final answer found")
+        if chk.correct is True:
+            e.append("answer matches gold")
+        elif chk.correct is False:
+            e.append(f"answer differs from gold {''.join(gold)} (overlap {chk.jaccard:.2f})")
+        elif "ref_verdict_agree" in sig:
+            e.append("answer agrees with the reference's verdict" if sig["ref_verdict_agree"] else "answer contradicts the reference's verdict")
+        e.append(f"relevance to the question {relevance:.2f}")
+        if rouge_f is not None:
+            e.append(f"char ROUGE-L vs reference {rouge_f:.2f}")
+        e = ev["reasoning_structure"]
+        e.append(f"{n_sent} sentences, connectives: {'、'.join(sorted(conn)) or 'none'}")
+        e.append(f"options analysed {opt_frac:.0%}; conclusion {'present' if ext.found else 'missing'}")
+        if repetition > 0.15:
+            e.append(f"repetition {repetition:.0%}")
+        bad_order = sorted(k for k, v in order_checks.items() if v < 0.5)
+        if bad_order:
+            e.append("order problems: " + ", ".join(bad_order))
+        e = ev["information_sufficiency"]
+        if has_q:
+            e.append(f"stem coverage {stem_rec:.0%}")
+        e.append(f"length {n_chars} chars (adequacy {s_len:.2f}); options discussed {opt_frac:.0%}")
+        if pad_sents:
+            e.append(f"{pad_sents}/{n_sent} sentences unrelated to the question (padding)")
+        e = ev["terminology_clarity"]
+        e.append(f"{distinct_terms} distinct medical terms, coverage {term_cov:.0%}")
+        if vague:
+            e.append("vague wording: " + "、".join(sorted({m.term for m in vague})[:5]))
+        if abbrs:
+            e.append("unexplained abbreviations: " + ", ".join(sorted(abbrs)[:5]))
+        e = ev["clinical_value"]
+        e.append("clinical cues: " + (", ".join(sorted(c.split(":", 1)[1] for c in cues if ":" in c)) or "none"))
+        if gate < 1.0:
+            e.append(f"clinical credit gated by relevance/correctness ({gate:.2f})")
+
+        overall = round(sum(scores.values()) / len(scores), 4)
+        return RubricResult(scores, overall, ext.labels, chk.correct, None if rouge_f is None else round(rouge_f, 6), ev,
+                            {k: float(v) for k, v in sorted(sig.items())})
+
+
+def _jacc(a: set, b: set) -> float:
+    inter = len(a & b)
+    u = len(a) + len(b) - inter
+    return inter / u if u else 0.0
+
+
+def _order_agreement(pred_sents: list[set], ref_sents: tuple) -> float | None:
+    """Fraction of concordant pairs between prediction sentence order and the order of their best
+    matching reference sentences (Kendall-style); None when fewer than 3 sentences match."""
+    idx = []
+    for sb in pred_sents:
+        best, bj = -1, 0.2
+        for j, rb in enumerate(ref_sents):
+            v = _jacc(sb, rb)
+            if v > bj:
+                best, bj = j, v
+        if best >= 0:
+            idx.append(best)
+    if len(idx) < 3:
+        return None
+    pairs = conc = 0
+    for i in range(len(idx)):
+        for j in range(i + 1, len(idx)):
+            if idx[i] != idx[j]:
+                pairs += 1
+                conc += idx[i] < idx[j]
+    return conc / pairs if pairs else None
+
+
+def _add(ev: dict[str, list[str]], dims: Iterable[str], msg: str) -> None:
+    for d in dims:
+        ev[d].append(msg)
+
+
+def _all_ones(reason: str, gold: tuple | None) -> RubricResult:
+    scores = {d: 1.0 for d in RUBRIC_DIMENSIONS}
+    return RubricResult(scores, 1.0, None, None, None,
+                        {d: [reason] for d in RUBRIC_DIMENSIONS}, {"empty": 1.0})
+
+
+_WORKER: RubricScorer | None = None
+
+
+def _init_worker(scorer: RubricScorer) -> None:
+    global _WORKER
+    _WORKER = scorer
+
+
+def _work(row: tuple) -> RubricResult:
+    assert _WORKER is not None
+    return _WORKER._score(*row)
+
+
+def score(prediction: str, **kwargs: Any) -> RubricResult:
+    """Score one prediction with a default :class:`RubricScorer` (convenience).
+
+    >>> score("").scores["clinical_value"]
+    1.0
+    """
+    return _default_scorer().score(prediction, **kwargs)
+
+
+@lru_cache(maxsize=1)
+def _default_scorer() -> RubricScorer:
+    return RubricScorer()

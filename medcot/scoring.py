@@ -1,0 +1,922 @@
+"""Batch scoring of tables of predictions: the one layer behind ``medcot score`` and the metric.
+
+It normalises inputs (options and answers in every form ingestion accepts), validates lengths and
+types with errors naming the row and field, runs a backend (the offline :mod:`medcot.rubric`
+scorer, or the optional LLM judge in :mod:`medcot.judge`), and aggregates per-dimension means,
+answer accuracy and character ROUGE-L with optional seeded bootstrap confidence intervals.
+
+A row that cannot be scored (bad input in lenient mode, or a judge failure) stays in the output
+with an ``error`` and ``None`` scores; it is counted as missing and never averaged as a 0.
+
+>>> rows = [RowScore(index=0, id="a", scores={d: 4.0 for d in RUBRIC_DIMENSIONS}, overall=4.0),
+...         RowScore(index=1, id="b", error="judge: timeout")]
+>>> s = aggregate(rows)
+>>> (s.n_rows, s.n_scored, s.n_missing, s.overall)
+(2, 1, 1, 4.0)
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import gzip
+import io
+import json
+import logging
+import math
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medcot.errors import InputError
+from medcot.schema import RUBRIC_DIMENSIONS
+
+logger = logging.getLogger(__name__)
+
+BACKENDS: tuple[str, ...] = ("heuristic", "judge")
+# The aggregates a summary reports (and bootstraps), in display order.
+AGGREGATES: tuple[str, ...] = (*RUBRIC_DIMENSIONS, "overall", "answer_accuracy", "char_rouge_l")
+# Canonical input fields of a row to score.
+INPUT_FIELDS: tuple[str, ...] = ("id", "prediction", "reference", "question", "options", "answer")
+# Column names of the fields medcot.columns (the dataset's alias table) does not know.
+_OWN_ALIASES: dict[str, tuple[str, ...]] = {
+    "prediction": ("prediction", "predictions", "pred", "output", "response", "generation", "model_output",
+                   "model_cot", "预测", "模型输出", "模型回答", "模型解析", "回答"),
+    "reference": ("reference", "references", "ref", "reference_cot", "参考", "参考解析"),
+}
+_PROGRESS_CHUNK = 256
+_PROGRESS_CHUNK_LARGE = 4096
+
+
+# ---------------------------------------------------------------------------------------------
+# Data classes
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class ScoreItem:
+    """One normalised row to score (``None`` means the field is absent for this row)."""
+
+    index: int
+    prediction: str
+    id: str | None = None
+    reference: str | None = None
+    question: str | None = None
+    options: list[dict[str, str]] | None = None
+    answers: list[str] | None = None
+
+
+@dataclass
+class RowScore:
+    """The result for one input row; ``error`` set means the row is missing (never a 0)."""
+
+    index: int
+    id: str | None = None
+    scores: dict[str, float | None] = field(default_factory=lambda: {d: None for d in RUBRIC_DIMENSIONS})
+    overall: float | None = None
+    extracted_answer: list[str] | None = None
+    answer_correct: bool | None = None
+    gold_answer: list[str] | None = None
+    char_rouge_l: float | None = None
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+    backend: str = "heuristic"
+    error: str | None = None
+    invalid_input: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat JSON-ready dict: id, the five scores, overall, answer fields, ROUGE-L, evidence, error.
+
+        >>> RowScore(index=0, id="x", error="bad").to_dict()["error"]
+        'bad'
+        """
+        out: dict[str, Any] = {"index": self.index, "id": self.id}
+        out.update({d: self.scores.get(d) for d in RUBRIC_DIMENSIONS})
+        out.update(
+            overall=self.overall,
+            extracted_answer=self.extracted_answer,
+            answer_correct=self.answer_correct,
+            gold_answer=self.gold_answer,
+            char_rouge_l=self.char_rouge_l,
+            evidence=self.evidence,
+            backend=self.backend,
+            error=self.error,
+        )
+        return out
+
+
+@dataclass
+class Summary:
+    """Aggregates over a scored batch. Means are over rows where the value exists."""
+
+    n_rows: int
+    n_scored: int
+    n_missing: int
+    n_invalid: int
+    n_with_answer: int
+    n_with_reference: int
+    means: dict[str, float | None]
+    backend: str = "heuristic"
+    confidence_intervals: dict[str, tuple[float, float] | None] | None = None
+    bootstrap: dict[str, Any] | None = None
+
+    @property
+    def overall(self) -> float | None:
+        return self.means.get("overall")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (what ``medcot score --json`` prints and the metric returns)."""
+        out: dict[str, Any] = dict(self.means)
+        out.update(
+            n_rows=self.n_rows,
+            n_scored=self.n_scored,
+            n_missing=self.n_missing,
+            n_invalid=self.n_invalid,
+            n_with_answer=self.n_with_answer,
+            n_with_reference=self.n_with_reference,
+            backend=self.backend,
+        )
+        if self.confidence_intervals is not None:
+            out["confidence_intervals"] = {
+                k: (None if v is None else [v[0], v[1]]) for k, v in self.confidence_intervals.items()
+            }
+            out["bootstrap"] = self.bootstrap
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalisation and validation
+# ---------------------------------------------------------------------------------------------
+def _where(index: int, row_id: str | None) -> str:
+    return f"row {index}" + (f" (id {row_id!r})" if row_id is not None else "")
+
+
+def _is_missing(value: Any) -> bool:
+    """None, NaN, empty string / list / dict mean "absent"."""
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, (list, tuple, dict)):
+        return len(value) == 0
+    return False
+
+
+def _parse_options(value: Any) -> list[dict[str, str]]:
+    from medcot.options import parse_options
+
+    # parse_options also decodes JSON-encoded lists/dicts (CSV cells)
+    return [{"label": str(o["label"]), "text": str(o["text"])} for o in parse_options(value)]
+
+
+def _parse_answers(value: Any, labels: Sequence[str] | None) -> list[str]:
+    from medcot.options import parse_answer
+
+    return list(parse_answer(value, labels=list(labels) if labels else None))
+
+
+def _strip_field(exc: Exception, name: str) -> str:
+    """medcot.options messages start with "<field>: "; we name the field ourselves."""
+    msg = str(exc)
+    return msg[len(name) + 2 :] if msg.startswith(f"{name}: ") else msg
+
+
+def normalize_row(
+    index: int,
+    *,
+    prediction: Any,
+    reference: Any = None,
+    question: Any = None,
+    options: Any = None,
+    answer: Any = None,
+    id: Any = None,  # noqa: A002 - the column is called id
+) -> ScoreItem:
+    """Validate and normalise one row; raise :class:`InputError` naming the row and field.
+
+    Args:
+        index: 0-based row index (used in messages).
+        prediction: the chain-of-thought to score (a string; "" is scored, ``None`` is an error).
+        reference, question: strings or absent.
+        options: list of {label,text} / dict / list of strings / one string, or absent.
+        answer: "B", "AB", "A、B", ["A", "B"], or absent.
+        id: row id (any scalar; kept as a string).
+
+    Returns:
+        A :class:`ScoreItem`.
+
+    >>> normalize_row(0, prediction="故选B。", options={"A": "甲", "B": "乙"}, answer="b").answers
+    ['B']
+    """
+    row_id = None if _is_missing(id) else str(id)
+    where = _where(index, row_id)
+    if prediction is None or (isinstance(prediction, float) and math.isnan(prediction)):
+        raise InputError(f"{where}: field 'prediction' is missing; expected a string")
+    if not isinstance(prediction, str):
+        raise InputError(f"{where}: field 'prediction' must be a string, got {type(prediction).__name__}")
+    texts: dict[str, str | None] = {}
+    for name, value in (("reference", reference), ("question", question)):
+        if _is_missing(value):
+            texts[name] = None
+        elif isinstance(value, str):
+            texts[name] = value
+        else:
+            raise InputError(f"{where}: field {name!r} must be a string, got {type(value).__name__}")
+    parsed_options = None
+    if not _is_missing(options):
+        try:
+            parsed_options = _parse_options(options)
+        except InputError as exc:
+            raise InputError(f"{where}: field 'options': {_strip_field(exc, 'options')}") from None
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise InputError(
+                f"{where}: field 'options' could not be read ({exc}); expected a list of "
+                "{label,text}, a dict, a list of strings or one string"
+            ) from None
+    answers = None
+    if not _is_missing(answer):
+        labels = [o["label"] for o in parsed_options] if parsed_options else None
+        try:
+            answers = _parse_answers(answer, labels)
+        except InputError as exc:
+            raise InputError(f"{where}: field 'answer': {_strip_field(exc, 'answer')}") from None
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise InputError(
+                f"{where}: field 'answer' could not be read ({exc}); expected labels such as "
+                "'B', 'AB' or ['A', 'B']"
+            ) from None
+    return ScoreItem(
+        index=index,
+        prediction=prediction,
+        id=row_id,
+        reference=texts["reference"],
+        question=texts["question"],
+        options=parsed_options,
+        answers=answers,
+    )
+
+
+def _column(name: str, values: Any, n: int) -> list[Any]:
+    """Check an optional per-row argument is a list of length ``n``; ``None`` means all absent."""
+    if values is None:
+        return [None] * n
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+        raise InputError(
+            f"{name} must be a list with one entry per prediction, got {type(values).__name__}"
+        )
+    values = list(values)
+    if len(values) != n:
+        raise InputError(f"{name} has {len(values)} entries but there are {n} predictions")
+    return values
+
+
+def normalize_inputs(
+    predictions: Sequence[Any],
+    *,
+    references: Sequence[Any] | None = None,
+    questions: Sequence[Any] | None = None,
+    options: Sequence[Any] | None = None,
+    answers: Sequence[Any] | None = None,
+    ids: Sequence[Any] | None = None,
+) -> list[ScoreItem]:
+    """Validate parallel lists (the metric's inputs) and normalise every row; strict.
+
+    Raises:
+        InputError: on a length mismatch or any bad row (message names the row index/id and field).
+
+    >>> items = normalize_inputs(["故选A。"], options=[["甲", "乙"]], answers=[["A"]])
+    >>> items[0].options[1]
+    {'label': 'B', 'text': '乙'}
+    """
+    if isinstance(predictions, (str, bytes, Mapping)) or not isinstance(predictions, Iterable):
+        raise InputError(f"predictions must be a list of strings, got {type(predictions).__name__}")
+    predictions = list(predictions)
+    n = len(predictions)
+    cols = {
+        "reference": _column("references", references, n),
+        "question": _column("questions", questions, n),
+        "options": _column("options", options, n),
+        "answer": _column("answers", answers, n),
+        "id": _column("ids", ids, n),
+    }
+    return [
+        normalize_row(i, prediction=p, **{k: v[i] for k, v in cols.items()}) for i, p in enumerate(predictions)
+    ]
+
+
+def normalize_records(records: Sequence[Mapping[str, Any]]) -> list[ScoreItem | RowScore]:
+    """Lenient normalisation for files: a bad row becomes an invalid :class:`RowScore`, not an exception.
+
+    Args:
+        records: dicts with canonical keys (see :data:`INPUT_FIELDS`).
+
+    Returns:
+        One entry per record, in order: a :class:`ScoreItem` or a :class:`RowScore` with ``error``.
+
+    >>> out = normalize_records([{"prediction": "故选A"}, {"id": 7}])
+    >>> type(out[0]).__name__, out[1].error
+    ('ScoreItem', "row 1 (id '7'): field 'prediction' is missing; expected a string")
+    """
+    out: list[ScoreItem | RowScore] = []
+    for i, rec in enumerate(records):
+        if rec.get("error"):  # already failed upstream (e.g. an id not found in the dataset)
+            rid = None if _is_missing(rec.get("id")) else str(rec.get("id"))
+            out.append(RowScore(index=i, id=rid, error=str(rec["error"]), invalid_input=True))
+            continue
+        try:
+            out.append(normalize_row(i, **{k: rec.get(k) for k in INPUT_FIELDS}))
+        except InputError as exc:
+            rid = None if _is_missing(rec.get("id")) else str(rec.get("id"))
+            out.append(RowScore(index=i, id=rid, error=str(exc), invalid_input=True))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Backends
+# ---------------------------------------------------------------------------------------------
+def _lexicon_key(paths: Sequence[str | os.PathLike[str]]) -> tuple[tuple[str, float], ...]:
+    key = []
+    for p in paths:
+        path = Path(p)
+        if not path.is_file():
+            raise InputError(f"{path}: lexicon file not found")
+        key.append((str(path.resolve()), path.stat().st_mtime))
+    return tuple(key)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_scorer(lexicon_key: tuple[tuple[str, float], ...], calibration: Any) -> Any:
+    from medcot.rubric import RubricScorer
+
+    return RubricScorer(lexicon_paths=tuple(p for p, _ in lexicon_key), calibration=calibration)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_calibration(path: str, mtime: float) -> Any:
+    from medcot.calibrate import Calibration
+
+    return Calibration.load(path)
+
+
+def get_scorer(*, lexicon_paths: Sequence[str | os.PathLike[str]] = (), calibration: Any = None) -> Any:
+    """A (cached) :class:`medcot.rubric.RubricScorer` for these lexicons and calibration.
+
+    Args:
+        lexicon_paths: user lexicon files.
+        calibration: None, a calibration object with ``.apply(signals)``, or the path of a file
+            written by ``medcot calibrate``.
+    """
+    if isinstance(calibration, (str, os.PathLike)):
+        path = Path(calibration)
+        if not path.is_file():
+            raise InputError(f"{path}: calibration file not found")
+        calibration = _load_calibration(str(path.resolve()), path.stat().st_mtime)
+    try:
+        hash(calibration)
+    except TypeError:  # unhashable calibration objects are not cached
+        from medcot.rubric import RubricScorer
+
+        return RubricScorer(lexicon_paths=tuple(str(p) for p in lexicon_paths), calibration=calibration)
+    return _cached_scorer(_lexicon_key(lexicon_paths), calibration)
+
+
+def _rubric_kwargs(item: ScoreItem) -> dict[str, Any]:
+    return {
+        "reference": item.reference,
+        "question": item.question,
+        "options": item.options,
+        "answers": item.answers,
+    }
+
+
+def _chunks(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]
+
+
+def _run_heuristic(items: Sequence[ScoreItem], scorer: Any, *, progress: bool) -> list[Any]:
+    """Run RubricScorer.score_many in chunks so a progress bar can advance."""
+    from tqdm.auto import tqdm
+
+    results: list[Any] = []
+    # score_many switches to a process pool on large batches; keep chunks above its threshold then
+    size = _PROGRESS_CHUNK if len(items) < 4 * _PROGRESS_CHUNK_LARGE else _PROGRESS_CHUNK_LARGE
+    if not progress:
+        size = max(len(items), 1)
+    with tqdm(total=len(items), desc="scoring", unit="row", disable=not progress) as bar:
+        for chunk in _chunks(items, size):
+            batch = [{"prediction": it.prediction, **_rubric_kwargs(it)} for it in chunk]
+            results.extend(scorer.score_many(batch))
+            bar.update(len(chunk))
+    return results
+
+
+def _from_rubric(item: ScoreItem, res: Any, backend: str = "heuristic") -> RowScore:
+    correct = res.answer_correct
+    if item.answers and correct is None:
+        correct = False  # gold known but no final answer found in the CoT: that is a wrong answer
+    return RowScore(
+        index=item.index,
+        id=item.id,
+        scores={d: _float_or_none(res.scores.get(d)) for d in RUBRIC_DIMENSIONS},
+        overall=_float_or_none(res.overall),
+        extracted_answer=None if res.extracted_answer is None else list(res.extracted_answer),
+        answer_correct=correct,
+        gold_answer=None if item.answers is None else list(item.answers),
+        char_rouge_l=_float_or_none(res.rouge_l),
+        evidence={k: list(v) for k, v in (res.evidence or {}).items()},
+        backend=backend,
+    )
+
+
+def _float_or_none(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _prepare_judge(judge_options: Mapping[str, Any], *, progress: bool) -> tuple[Any, dict[str, Any]]:
+    """Import the judge lazily and check its options before any work is done."""
+    try:
+        from medcot.judge import judge_many
+    except ImportError as exc:
+        raise InputError(
+            f"the judge backend is not available ({exc}); install it with: pip install 'medcot[judge]'"
+        ) from None
+    opts = {k: v for k, v in judge_options.items() if v is not None}
+    for required in ("base_url", "model"):
+        if not opts.get(required):
+            raise InputError(f"backend 'judge' needs {required!r} (--judge-{required.replace('_', '-')})")
+    import inspect
+
+    params = inspect.signature(judge_many).parameters
+    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    if "progress" in params or accepts_any:
+        opts.setdefault("progress", progress)
+    unknown = [k for k in opts if k not in params and not accepts_any]
+    if unknown:
+        raise InputError(f"judge backend does not accept option(s): {', '.join(sorted(unknown))}")
+    return judge_many, opts
+
+
+def _run_judge(items: Sequence[ScoreItem], judge_many: Any, opts: Mapping[str, Any]) -> list[Any]:
+    payload = [{"id": it.id, "prediction": it.prediction, **_rubric_kwargs(it)} for it in items]
+    results = list(judge_many(payload, **opts))
+    if len(results) != len(items):
+        raise RuntimeError(f"judge returned {len(results)} results for {len(items)} items")
+    return results
+
+
+def score_items(
+    items: Sequence[ScoreItem | RowScore],
+    *,
+    backend: str = "heuristic",
+    lexicon_paths: Sequence[str | os.PathLike[str]] = (),
+    calibration: Any = None,
+    judge_options: Mapping[str, Any] | None = None,
+    progress: bool = False,
+) -> list[RowScore]:
+    """Score normalised rows with the chosen backend; invalid rows pass through unchanged.
+
+    Args:
+        items: from :func:`normalize_inputs` or :func:`normalize_records`.
+        backend: ``"heuristic"`` (offline :class:`medcot.rubric.RubricScorer`) or ``"judge"``.
+        lexicon_paths: user lexicon files for the offline scorer.
+        calibration: a calibration object for the offline scorer (see :mod:`medcot.calibrate`).
+        judge_options: keyword arguments for :func:`medcot.judge.judge_many` (``base_url``, ``model``,
+            ``api_key_env``, ``concurrency``, ``cache_dir`` ...).
+        progress: show a progress bar.
+
+    Returns:
+        One :class:`RowScore` per item, same order. With the judge, the answer fields and ROUGE-L
+        still come from the offline scorer (they do not need a model); a judge failure is a row with
+        ``error`` and ``None`` scores.
+    """
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+    valid = [it for it in items if isinstance(it, ScoreItem)]
+    judge = _prepare_judge(judge_options or {}, progress=progress) if backend == "judge" else None
+    scorer = get_scorer(lexicon_paths=lexicon_paths, calibration=calibration)
+    heuristic = _run_heuristic(valid, scorer, progress=progress and backend == "heuristic")
+    by_index: dict[int, RowScore] = {}
+    if backend == "heuristic":
+        for it, res in zip(valid, heuristic):
+            by_index[it.index] = _from_rubric(it, res)
+    else:
+        judged = _run_judge(valid, *judge) if valid else []
+        for it, res, jr in zip(valid, heuristic, judged):
+            by_index[it.index] = _from_judge(it, res, jr)
+    return [by_index[it.index] if isinstance(it, ScoreItem) else it for it in items]
+
+
+def _from_judge(item: ScoreItem, heuristic: Any, jr: Any) -> RowScore:
+    row = _from_rubric(item, heuristic, backend="judge")
+    error = getattr(jr, "error", None)
+    scores = {d: _float_or_none((getattr(jr, "scores", None) or {}).get(d)) for d in RUBRIC_DIMENSIONS}
+    if error or all(v is None for v in scores.values()):
+        row.scores = {d: None for d in RUBRIC_DIMENSIONS}
+        row.overall = None
+        row.error = f"judge: {error or 'no scores returned'}"
+        row.evidence = {}
+        return row
+    row.scores = scores
+    row.overall = _float_or_none(getattr(jr, "overall", None))
+    if row.overall is None and all(v is not None for v in scores.values()):
+        row.overall = float(np.mean([scores[d] for d in RUBRIC_DIMENSIONS]))
+    rationales = getattr(jr, "rationales", None) or {}
+    row.evidence = {d: [str(rationales[d])] for d in RUBRIC_DIMENSIONS if rationales.get(d)}
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Aggregation and bootstrap
+# ---------------------------------------------------------------------------------------------
+def _value_matrix(rows: Sequence[RowScore]) -> np.ndarray:
+    """(n_rows, len(AGGREGATES)) float matrix; NaN where a value does not exist for a row."""
+    mat = np.full((len(rows), len(AGGREGATES)), np.nan)
+    for i, r in enumerate(rows):
+        vals: list[float | None] = [r.scores.get(d) for d in RUBRIC_DIMENSIONS]
+        vals.append(r.overall)
+        vals.append(None if r.answer_correct is None or r.invalid_input else float(r.answer_correct))
+        vals.append(r.char_rouge_l)
+        mat[i] = [np.nan if v is None else v for v in vals]
+    return mat
+
+
+def bootstrap_intervals(
+    values: np.ndarray,
+    *,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    chunk: int = 200,
+) -> list[tuple[float, float] | None]:
+    """Percentile bootstrap CIs of the column means of ``values`` (NaN = absent), resampling rows.
+
+    Rows are resampled jointly (one multinomial weight vector per resample, from a
+    ``numpy.random.Generator`` seeded with ``seed``), so the result depends only on the inputs and
+    the seed. A column with no values gets ``None``.
+
+    >>> v = np.array([[1.0], [2.0], [3.0], [4.0]])
+    >>> bootstrap_intervals(v, n_resamples=200, seed=1) == bootstrap_intervals(v, n_resamples=200, seed=1)
+    True
+    """
+    if n_resamples < 1:
+        raise InputError(f"n_resamples must be >= 1, got {n_resamples}")
+    if not 0 < confidence < 1:
+        raise InputError(f"confidence must be between 0 and 1, got {confidence}")
+    n, k = values.shape
+    if n == 0:
+        return [None] * k
+    rng = np.random.default_rng(seed)
+    present = ~np.isnan(values)
+    filled = np.where(present, values, 0.0)
+    stats = np.empty((n_resamples, k))
+    p = np.full(n, 1.0 / n)
+    done = 0
+    while done < n_resamples:
+        b = min(chunk, n_resamples - done)
+        weights = rng.multinomial(n, p, size=b).astype(float)  # (b, n) counts of each row
+        sums = weights @ filled
+        counts = weights @ present
+        with np.errstate(invalid="ignore", divide="ignore"):
+            stats[done : done + b] = sums / counts
+        done += b
+    alpha = (1.0 - confidence) / 2.0
+    out: list[tuple[float, float] | None] = []
+    for j in range(k):
+        col = stats[:, j]
+        if not present[:, j].any():
+            out.append(None)
+            continue
+        lo, hi = np.nanpercentile(col, [100 * alpha, 100 * (1 - alpha)])
+        out.append((float(lo), float(hi)))
+    return out
+
+
+def aggregate(
+    rows: Sequence[RowScore],
+    *,
+    bootstrap: int = 0,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> Summary:
+    """Summarise scored rows: means per aggregate, counts, and (``bootstrap`` > 0) percentile CIs.
+
+    Args:
+        rows: results of :func:`score_items`.
+        bootstrap: number of bootstrap resamples (0 = no intervals).
+        seed: seed of the bootstrap generator.
+        confidence: coverage of the intervals.
+
+    Returns:
+        A :class:`Summary`; a mean with no rows to average is ``None``.
+
+    >>> r = [RowScore(index=i, answer_correct=c) for i, c in enumerate([True, False, None])]
+    >>> aggregate(r).means["answer_accuracy"], aggregate(r).n_with_answer
+    (0.5, 2)
+    """
+    mat = _value_matrix(rows)
+    means: dict[str, float | None] = {}
+    for j, name in enumerate(AGGREGATES):
+        col = mat[:, j]
+        col = col[~np.isnan(col)]
+        means[name] = float(col.mean()) if col.size else None
+    n_scored = sum(1 for r in rows if r.error is None and r.overall is not None)
+    backends = {r.backend for r in rows if not r.invalid_input}
+    summary = Summary(
+        n_rows=len(rows),
+        n_scored=n_scored,
+        n_missing=len(rows) - n_scored,
+        n_invalid=sum(1 for r in rows if r.invalid_input),
+        n_with_answer=int((~np.isnan(mat[:, AGGREGATES.index("answer_accuracy")])).sum()),
+        n_with_reference=int((~np.isnan(mat[:, AGGREGATES.index("char_rouge_l")])).sum()),
+        means=means,
+        backend=backends.pop() if len(backends) == 1 else "heuristic",
+    )
+    if bootstrap:
+        cis = bootstrap_intervals(mat, n_resamples=int(bootstrap), seed=seed, confidence=confidence)
+        summary.confidence_intervals = dict(zip(AGGREGATES, cis))
+        summary.bootstrap = {"n_resamples": int(bootstrap), "seed": seed, "confidence": confidence,
+                             "method": "percentile"}
+    return summary
+
+
+def score_batch(
+    predictions: Sequence[Any],
+    *,
+    references: Sequence[Any] | None = None,
+    questions: Sequence[Any] | None = None,
+    options: Sequence[Any] | None = None,
+    answers: Sequence[Any] | None = None,
+    ids: Sequence[Any] | None = None,
+    backend: str = "heuristic",
+    lexicon_paths: Sequence[str | os.PathLike[str]] = (),
+    calibration: Any = None,
+    judge_options: Mapping[str, Any] | None = None,
+    bootstrap: int = 0,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[list[RowScore], Summary]:
+    """Strict end-to-end scoring of parallel lists (what the ``evaluate`` metric calls).
+
+    Returns:
+        ``(rows, summary)``.
+    """
+    items = normalize_inputs(
+        predictions, references=references, questions=questions, options=options, answers=answers, ids=ids
+    )
+    rows = score_items(
+        items, backend=backend, lexicon_paths=lexicon_paths, calibration=calibration, judge_options=judge_options
+    )
+    return rows, aggregate(rows, bootstrap=bootstrap, seed=seed, confidence=confidence)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading input files (``medcot score``)
+# ---------------------------------------------------------------------------------------------
+def _field_for(column: Any) -> str | None:
+    """The input field of a column name: ``prediction`` aliases here, the rest from :mod:`medcot.columns`.
+
+    Returns an :data:`INPUT_FIELDS` name, ``option_X`` for a separate option column, or None.
+    """
+    from medcot.columns import OPTION_COLUMN_PREFIX, AliasTable, alias_key
+
+    key = alias_key(column)
+    for fld, names in _OWN_ALIASES.items():
+        if key in {alias_key(n) for n in names}:
+            return fld
+    fld = _alias_table().field_for(column)
+    if fld == "cot":  # the dataset's expert explanation is the reference to compare against
+        return "reference"
+    if fld in INPUT_FIELDS or (fld or "").startswith(OPTION_COLUMN_PREFIX):
+        return fld
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _alias_table() -> Any:
+    from medcot.columns import AliasTable
+
+    return AliasTable()
+
+
+def canonical_columns(columns: Iterable[str]) -> dict[str, str]:
+    """Map a file's column names to input fields (exact field names first, then aliases; first wins).
+
+    >>> canonical_columns(["编号", "模型输出", "答案", "解析", "选项A", "选项B"])
+    {'编号': 'id', '模型输出': 'prediction', '答案': 'answer', '解析': 'reference', '选项A': 'option_A', '选项B': 'option_B'}
+    """
+    cols = list(columns)
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    # exact canonical names first, so "reference" beats an alias such as "cot" when both exist
+    for col in cols:
+        if col in INPUT_FIELDS and col not in taken:
+            mapping[col] = col
+            taken.add(col)
+    for col in cols:
+        if col in mapping:
+            continue
+        fld = _field_for(col)
+        if fld and fld not in taken:
+            mapping[col] = fld
+            taken.add(fld)
+    return dict(sorted(mapping.items(), key=lambda kv: cols.index(kv[0])))
+
+
+def _apply_mapping(rec: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[str, Any]:
+    """Rename a record's columns; separate option columns (A, 选项B ...) become one options dict."""
+    out: dict[str, Any] = {}
+    split_options: dict[str, Any] = {}
+    for col, fld in mapping.items():
+        if fld in INPUT_FIELDS:
+            out[fld] = rec.get(col)
+        elif not _is_missing(rec.get(col)):
+            split_options[fld[-1]] = rec.get(col)
+    if split_options and _is_missing(out.get("options")):
+        out["options"] = dict(sorted(split_options.items()))
+    return out
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig")
+    return open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - caller closes
+
+
+def _format_of(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    ext = suffixes[-1] if suffixes else ""
+    fmt = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv",
+           ".parquet": "parquet", ".pq": "parquet"}.get(ext)
+    if fmt is None:
+        raise InputError(f"{path}: unsupported input format {ext or '(no extension)'!r}; "
+                         "expected .jsonl, .json, .csv, .tsv or .parquet")
+    return fmt
+
+
+def _read_raw(path: Path) -> list[dict[str, Any]]:
+    fmt = _format_of(path)
+    try:
+        if fmt == "jsonl":
+            rows = []
+            with _open_text(path) as fh:
+                for lineno, line in enumerate(fh, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        obj = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise InputError(f"{path}:{lineno}: invalid JSON ({exc.msg}); "
+                                         "expected one JSON object per line") from None
+                    if not isinstance(obj, dict):
+                        raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+                    rows.append(obj)
+            return rows
+        if fmt == "json":
+            with _open_text(path) as fh:
+                text = fh.read()
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+            if isinstance(obj, dict):
+                lists = [v for v in obj.values() if isinstance(v, list)]
+                if len(lists) != 1:
+                    raise InputError(f"{path}: expected a JSON list of objects (or an object holding one list)")
+                obj = lists[0]
+            if not isinstance(obj, list):
+                raise InputError(f"{path}: expected a JSON list of objects, got {type(obj).__name__}")
+            for i, rec in enumerate(obj):
+                if not isinstance(rec, dict):
+                    raise InputError(f"{path}: record {i}: expected a JSON object, got {type(rec).__name__}")
+            return obj
+        if fmt in ("csv", "tsv"):
+            with _open_text(path) as fh:
+                reader = csv.DictReader(fh, delimiter="," if fmt == "csv" else "\t", strict=True)
+                rows = []
+                try:
+                    for rec in reader:
+                        if None in rec:  # more cells than header columns
+                            raise InputError(f"{path}:{reader.line_num}: more fields than the header has")
+                        rows.append({k: (None if v is None or v == "" else v) for k, v in rec.items()})
+                except csv.Error as exc:
+                    raise InputError(f"{path}:{reader.line_num}: malformed {fmt.upper()} ({exc})") from None
+                return rows
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.read_table(path).to_pylist()
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory; expected a file") from None
+
+
+def read_predictions(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Read a JSONL/JSON/CSV/TSV/Parquet (optionally .gz) table into rows with canonical keys.
+
+    Column names are matched case-insensitively against English and Chinese aliases
+    (``prediction``/``模型输出``, ``answer``/``答案`` ...). Raises :class:`InputError` naming the
+    file (and line) when the file is malformed or has no prediction column.
+    """
+    path = Path(path)
+    raw = _read_raw(path)
+    columns: list[str] = []
+    seen: set[str] = set()
+    for rec in raw:
+        for k in rec:
+            if k not in seen:
+                seen.add(k)
+                columns.append(k)
+    mapping = canonical_columns(columns)
+    if "prediction" not in mapping.values():
+        names = ", ".join(_OWN_ALIASES["prediction"][:4] + _OWN_ALIASES["prediction"][-3:-1])
+        raise InputError(
+            f"{path}: no prediction column (accepted names include {names}); "
+            f"found columns: {', '.join(map(str, columns)) or '(none)'}"
+        )
+    return [_apply_mapping(rec, mapping) for rec in raw]
+
+
+def _dataset_records(dataset: str | os.PathLike[str], split: str) -> list[dict[str, Any]]:
+    """Canonical records of one split from a built dataset folder or a raw release."""
+    root = Path(dataset)
+    if not root.exists():
+        raise InputError(f"{root}: dataset not found")
+    shards = sorted((root / "data" / "default").glob(f"{split}-*.parquet")) if root.is_dir() else []
+    if shards:
+        import pyarrow.parquet as pq
+
+        records: list[dict[str, Any]] = []
+        for shard in shards:
+            records.extend(pq.read_table(shard).to_pylist())
+        return records
+    if root.is_dir() and (root / "data").is_dir():
+        found = sorted(p.name for p in (root / "data" / "default").glob("*.parquet"))
+        raise InputError(f"{root}: built dataset has no split {split!r} under data/default "
+                         f"(found: {', '.join(found) or 'nothing'})")
+    from medcot.ingest import ingest
+
+    result = ingest(root)
+    if result.rejects:
+        logger.warning("%s: %d raw rows rejected by ingestion", root, len(result.rejects))
+    if split not in result.splits:
+        raise InputError(f"{root}: no split {split!r}; available: {', '.join(sorted(result.splits)) or 'none'}")
+    return list(result.splits[split])
+
+
+def join_with_dataset(
+    rows: Sequence[Mapping[str, Any]],
+    dataset: str | os.PathLike[str],
+    *,
+    split: str = "test",
+) -> list[dict[str, Any]]:
+    """Fill each prediction row's reference/question/options/answer from the dataset record with its id.
+
+    Values already in the prediction row win. A row whose id is missing or unknown gets an
+    ``error`` (it is written out and counted, never dropped).
+    """
+    records = _dataset_records(dataset, split)
+    by_id = {str(r["id"]): r for r in records}
+    out: list[dict[str, Any]] = []
+    for i, row in enumerate(rows):
+        row = dict(row)
+        rid = row.get("id")
+        if _is_missing(rid):
+            row["error"] = f"row {i}: field 'id' is missing; needed to join with {dataset}"
+        elif str(rid) not in by_id:
+            row["error"] = f"row {i} (id {str(rid)!r}): id not found in split {split!r} of {dataset}"
+        else:
+            rec = by_id[str(rid)]
+            fill = {"reference": rec.get("cot"), "question": rec.get("question"),
+                    "options": rec.get("options"), "answer": rec.get("answer")}
+            for k, v in fill.items():
+                if _is_missing(row.get(k)):
+                    row[k] = v
+        out.append(row)
+    return out
+
+
+def write_jsonl(rows: Iterable[RowScore], path: str | os.PathLike[str]) -> int:
+    """Write one JSON line per row (UTF-8, Chinese kept readable); returns the number written."""
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+            n += 1
+    return n

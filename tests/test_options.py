@@ -1,0 +1,81 @@
+"""Option / answer parsing and text normalisation, driven by tests/data/*_cases.jsonl."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from medcot.errors import InputError
+from medcot.options import normalize_text, parse_answer, parse_options, split_embedded_options
+
+DATA = Path(__file__).parent / "data"
+
+
+def _cases(name: str) -> list[dict]:
+    with open(DATA / name, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+OPTION_CASES = _cases("options_cases.jsonl")
+ANSWER_CASES = _cases("answer_cases.jsonl")
+
+
+def _pairs(options: list[dict]) -> list[list[str]]:
+    return [[o["label"], o["text"]] for o in options]
+
+
+@pytest.mark.parametrize("case", [c for c in OPTION_CASES if c["kind"] == "options"], ids=lambda c: c["id"])
+def test_parse_options(case: dict) -> None:
+    if "error" in case:
+        with pytest.raises(InputError, match=case["error"]):
+            parse_options(case["input"])
+    else:
+        assert _pairs(parse_options(case["input"])) == case["expected"]
+
+
+@pytest.mark.parametrize("case", [c for c in OPTION_CASES if c["kind"] == "embedded"], ids=lambda c: c["id"])
+def test_split_embedded_options(case: dict) -> None:
+    stem, options = split_embedded_options(case["input"])
+    assert stem == case["stem"]
+    assert _pairs(options) == case["expected"]
+
+
+@pytest.mark.parametrize("case", ANSWER_CASES, ids=lambda c: c["id"])
+def test_parse_answer(case: dict) -> None:
+    if "error" in case:
+        with pytest.raises(InputError, match=case["error"]):
+            parse_answer(case["input"], labels=case["labels"])
+    else:
+        assert parse_answer(case["input"], labels=case["labels"]) == case["expected"]
+
+
+def test_case_files_cover_the_brief() -> None:
+    # Guard against the case files silently shrinking.
+    assert len(OPTION_CASES) >= 40 and len(ANSWER_CASES) >= 25
+    assert any("error" in c for c in OPTION_CASES) and any("error" in c for c in ANSWER_CASES)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Ａｂｃ１２３", "Abc123"),  # full-width letters and digits fold
+        ("发热，咳嗽：（见上）", "发热，咳嗽：（见上）"),  # Chinese punctuation kept
+        ("a\u3000\u00a0 b", "a b"),  # exotic spaces collapse
+        ("x\u200by", "xy"),  # zero-width removed
+        ("第一步\r\n\r\n\r\n\r\n第二步", "第一步\n\n第二步"),  # blank-line runs shrink
+        ("①②", "①②"),  # circled numbers are not turned into digits
+        ("e\u0301", "\u00e9"),  # NFC composes
+        (None, ""),
+    ],
+)
+def test_normalize_text(raw: str | None, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+def test_normalize_is_idempotent() -> None:
+    for case in OPTION_CASES:
+        if isinstance(case["input"], str):
+            once = normalize_text(case["input"])
+            assert normalize_text(once) == once

@@ -1,0 +1,65 @@
+"""Real CMExam rows (../shared/realdata, skipped when absent): every row ingests, nothing is lost.
+
+The expectations are derived from the raw file itself (a plain split on the literal two characters
+backslash-n), independently of medcot's option parser.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from medcot import schema
+from medcot.ingest import ingest
+from medcot.options import normalize_text
+
+
+@pytest.fixture(scope="module")
+def raw_rows(realdata_path: Path) -> list[dict]:
+    with open(realdata_path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def result(realdata_path: Path):
+    return ingest(realdata_path)
+
+
+def test_every_row_becomes_a_record(result, raw_rows) -> None:
+    assert len(raw_rows) == 1363
+    assert result.rows_in == len(raw_rows) == result.n_records + len(result.rejects)
+    # A person would call every one of these rows well formed: no reject is acceptable.
+    assert result.rejects == [], [r.to_dict() for r in result.rejects[:5]]
+
+
+def test_options_and_answers_kept_exactly(result, raw_rows) -> None:
+    by_question = {r["question"]: r for r in result.records()}
+    assert len(by_question) == len(raw_rows)
+    label_sets: Counter[str] = Counter()
+    multi = 0
+    for raw in raw_rows:
+        rec = by_question[normalize_text(raw["Question"])]
+        parts = [p.split(" ", 1) for p in raw["Options"].split("\\n")]
+        expected = [{"label": lab, "text": normalize_text(text)} for lab, text in parts]
+        assert rec["options"] == expected
+        assert "".join(rec["answer"]) == raw["Answer"]  # letters already sorted in the source
+        assert rec["cot"] == normalize_text(raw["Explanation"])
+        assert rec["question_type"] == (schema.MULTIPLE_CHOICE if len(raw["Answer"]) > 1 else schema.SINGLE_CHOICE)
+        label_sets["".join(o["label"] for o in rec["options"])] += 1
+        multi += len(rec["answer"]) > 1
+    # What the file holds: 5 options A-E on standard rows, 4 options A-D on 37 rows.
+    assert label_sets == {"ABCDE": 1326, "ABCD": 37}
+    assert multi == 50
+
+
+def test_ids_unique_and_split_seeded(result, realdata_path: Path) -> None:
+    ids = [r["id"] for r in result.records()]
+    assert len(set(ids)) == len(ids) and all(i.startswith("mcv-") for i in ids)
+    assert result.split_origin == "seeded"
+    sizes = {k: len(v) for k, v in result.splits.items()}
+    assert sizes == {"train": 1091, "validation": 136, "test": 136}
+    again = ingest(realdata_path)
+    assert {k: [r["id"] for r in v] for k, v in again.splits.items()} == {k: [r["id"] for r in v] for k, v in result.splits.items()}

@@ -1,0 +1,227 @@
+"""Controlled corruptions of real explanations, for measuring the rubric scorer's validity.
+
+Every corruption is a pure function of (item, all items, a seeded ``random.Random``) and returns the
+corrupted text, or ``None`` when it does not apply to the item (e.g. truncating a one-sentence
+explanation changes nothing). Texts are NFKC-folded first; the scorer folds the same way, so folding
+never changes a score.
+
+- ``answer_flip``: the verdict is moved to a wrong option: inside verdict markers ("(C对)") and
+  explicit conclusions ("故选C") the gold letter and a randomly chosen wrong letter are swapped
+  (so the markers stay internally consistent); an answer written as option text has the two option
+  texts swapped. Applies only when the original's extracted answer is the gold answer.
+- ``wrong_question``: the explanation of another, randomly chosen question.
+- ``truncate``: only the first sentence.
+- ``shuffle``: the sentences in a random different order (needs >= 3 sentences).
+- ``vague_terms``: medical terms replaced by vague words. Terms come from an EXTERNAL list
+  (THUOCL medical, 3+ characters, read from ../shared when present) plus the question's option
+  texts — not from the scorer's built-in lexicon, so the test is not circular. The vague phrases
+  below are this harness's own; some naturally overlap with the scorer's list.
+- ``padding``: irrelevant, non-medical filler sentences inserted at random positions until the text
+  is about twice as long.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+
+from medcot.answer import _BARE, _BRACKET, _CONCLUSION, _VERDICT, extract_answer
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CORRUPTIONS", "TARGETS", "fold", "split_sentences", "build_term_automaton"]
+
+_SENT = re.compile(r"[^。!?;\n]+[。!?;\n]*")
+_VAGUE_PHRASES = ("这个东西", "某种情况", "那个病", "一些问题", "某个部位", "那种药", "这种表现", "某种东西", "那个指标", "某些因素")
+_FILLER = (
+    "今天天气不错，适合出去散步。",
+    "很多人喜欢在周末去公园放松一下心情。",
+    "学习的时候要注意劳逸结合，保持良好的作息。",
+    "考试前一天晚上最好早点睡觉。",
+    "图书馆里总是很安静，大家都在认真看书。",
+    "这道题目看起来有点长，需要耐心读完。",
+    "做题时可以先把题干从头到尾读一遍。",
+    "复习资料要按章节整理好，方便查找。",
+    "喝一杯热茶可以让人精神一些。",
+    "老师常说细节决定成败。",
+    "平时多做练习题会有帮助。",
+    "窗外的树叶在风中轻轻摇动。",
+)
+
+# Which dimensions each corruption is meant to move (the harness checks they move most).
+TARGETS: dict[str, tuple[str, ...]] = {
+    "answer_flip": ("medical_correctness",),
+    "wrong_question": ("medical_correctness", "information_sufficiency"),
+    "truncate": ("information_sufficiency",),
+    "shuffle": ("reasoning_structure",),
+    "vague_terms": ("terminology_clarity",),
+    "padding": ("information_sufficiency",),
+}
+
+
+def fold(text: str) -> str:
+    """NFKC-fold ``text`` (what the scorer does before matching).
+
+    >>> fold("（Ｃ对）")
+    '(C对)'
+    """
+    return unicodedata.normalize("NFKC", text or "")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split into sentences keeping their end punctuation.
+
+    >>> split_sentences("甲。乙！丙")
+    ['甲。', '乙!', '丙']
+    """
+    return [s for s in _SENT.findall(fold(text)) if s.strip()]
+
+
+def build_term_automaton(terms: Sequence[str]) -> ahocorasick.Automaton:
+    """Aho-Corasick automaton over ``terms`` (longest-match replacement)."""
+    a = ahocorasick.Automaton()
+    for t in terms:
+        a.add_word(t, t)
+    a.make_automaton()
+    return a
+
+
+def load_external_terms(path: str | Path | None, *, min_len: int = 3) -> list[str]:
+    """Terms from a THUOCL-style file (``term\\tfreq``), at least ``min_len`` characters."""
+    if not path or not Path(path).exists():
+        return []
+    out = []
+    for line in Path(path).read_text(encoding="utf-8-sig").splitlines():
+        t = line.split("\t", 1)[0].strip()
+        if len(t) >= min_len:
+            out.append(fold(t))
+    return out
+
+
+def _swap_letters(text: str, a: str, b: str) -> str:
+    table = str.maketrans({a: b, b: a})
+    spans: list[tuple[int, int]] = []
+    for m in _BRACKET.finditer(text):
+        if _VERDICT.search(m.group(1)):
+            spans.append(m.span())
+    for rx in (_CONCLUSION, _BARE):
+        for m in rx.finditer(text):
+            spans.append(m.span(1))
+    if not spans:
+        return text
+    spans.sort()
+    out, last = [], 0
+    for s, e in spans:
+        if s < last:
+            continue
+        out.append(text[last:s])
+        out.append(text[s:e].translate(table))
+        last = e
+    out.append(text[last:])
+    return "".join(out)
+
+
+def answer_flip(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+    text = fold(item["cot"])
+    gold = item["answer"]
+    labels = [o["label"] for o in item["options"]]
+    ext = extract_answer(text, options=item["options"], question=item["question"])
+    if ext.labels is None or sorted(ext.labels) != sorted(gold):
+        return None
+    wrong = [lab for lab in labels if lab not in gold]
+    if not wrong:
+        return None
+    g, w = rng.choice(sorted(gold)), rng.choice(wrong)
+    new = _swap_letters(text, g, w)
+    if ext.method == "option_text" or new == text:
+        tg = next(fold(o["text"]) for o in item["options"] if o["label"] == g)
+        tw = next(fold(o["text"]) for o in item["options"] if o["label"] == w)
+        if tg and tw and tg in new:
+            new = new.replace(tg, "\x00").replace(tw, tg).replace("\x00", tw)
+    check = extract_answer(new, options=item["options"], question=item["question"])
+    if check.labels is None or sorted(check.labels) == sorted(gold):
+        return None
+    return new
+
+
+def wrong_question(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+    if len(items) < 2:
+        return None
+    while True:
+        other = items[rng.randrange(len(items))]
+        if other["id"] != item["id"] and other["cot"] != item["cot"]:
+            return fold(other["cot"])
+
+
+def truncate(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+    sents = split_sentences(item["cot"])
+    return sents[0] if len(sents) >= 2 else None
+
+
+def shuffle(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+    sents = split_sentences(item["cot"])
+    if len(sents) < 3:
+        return None
+    order = list(range(len(sents)))
+    for _ in range(10):
+        rng.shuffle(order)
+        if order != sorted(order):
+            break
+    # Sentence-final punctuation stays with its sentence; make sure the text still ends cleanly.
+    return "".join(sents[i] if sents[i][-1] in "。!?;\n" else sents[i] + "。" for i in order)
+
+
+def vague_terms(item: dict, items: Sequence[dict], rng: random.Random, *, automaton: ahocorasick.Automaton | None = None,
+                **_: Any) -> str | None:
+    text = fold(item["cot"])
+    terms = {fold(o["text"]) for o in item["options"] if len(fold(o["text"])) >= 2}
+    spans: list[tuple[int, int]] = []
+    if automaton is not None and len(automaton):
+        for end, t in automaton.iter_long(text):
+            spans.append((end - len(t) + 1, end + 1))
+    for t in terms:
+        for m in re.finditer(re.escape(t), text):
+            spans.append(m.span())
+    if not spans:
+        return None
+    spans.sort()
+    out, last = [], 0
+    for s, e in spans:
+        if s < last:
+            continue
+        out.append(text[last:s])
+        out.append(rng.choice(_VAGUE_PHRASES))
+        last = e
+    out.append(text[last:])
+    new = "".join(out)
+    return new if new != text else None
+
+
+def padding(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+    sents = split_sentences(item["cot"])
+    if not sents:
+        return None
+    target = 2 * sum(len(s) for s in sents)
+    total = sum(len(s) for s in sents)
+    while total < target:
+        f = rng.choice(_FILLER)
+        sents.insert(rng.randrange(len(sents) + 1), f)
+        total += len(f)
+    return "".join(sents)
+
+
+CORRUPTIONS: dict[str, Callable[..., str | None]] = {
+    "answer_flip": answer_flip,
+    "wrong_question": wrong_question,
+    "truncate": truncate,
+    "shuffle": shuffle,
+    "vague_terms": vague_terms,
+    "padding": padding,
+}
