@@ -204,8 +204,9 @@ class _Draws:
 
 
 def _distinct(d: _Draws, items: Sequence[str], k: int, avoid: str = "") -> list[str]:
-    """k distinct items of ``items`` (stride 1 or 2 from a random start; len(items) > 2k)."""
-    start, stride = d.next(len(items)), 1 + d.next(2)
+    """k distinct items of ``items`` (stride 1, or 2 when that still reaches k distinct items)."""
+    start = d.next(len(items))
+    stride = 1 + d.next(2) if len(items) > 2 * k else 1
     out: list[str] = []
     j = 0
     while len(out) < k:

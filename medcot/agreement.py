@@ -207,7 +207,7 @@ def pair_stats(x: Sequence[float], y: Sequence[float], *, notes: list[str] | Non
     stats, kappa, krippendorff = _stats()
     notes = [] if notes is None else notes
     xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    n = int(len(xa))
+    n = len(xa)
     out: dict[str, float] = {"n": n}
     xc, yc = to_categories(xa), to_categories(ya)
     out["exact"] = float(np.mean(xc == yc)) if n else math.nan
@@ -330,8 +330,9 @@ def agreement(a: Any, b: Any, *, dimensions: Sequence[str] | None = None, on: st
         row = pair_stats(xa[complete], ya[complete], notes=notes)
         row["missing_pairs"] = int((~complete).sum())
         row["alpha_all"] = _safe(
-            lambda: krippendorff.alpha(reliability_data=np.vstack([to_categories(xa), to_categories(ya)]),
-                                       level_of_measurement="ordinal", value_domain=LABELS),
+            lambda xa=xa, ya=ya: krippendorff.alpha(
+                reliability_data=np.vstack([to_categories(xa), to_categories(ya)]),
+                level_of_measurement="ordinal", value_domain=LABELS),
             notes, "alpha_all") if len(ids) >= 2 else math.nan
         if bootstrap and complete.sum() >= 2:
             row["ci"] = _bootstrap(xa[complete], ya[complete], bootstrap, rng)

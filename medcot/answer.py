@@ -36,7 +36,8 @@ _L = "A-H"  # option letters recognised in prose (exam questions rarely go beyon
 _TRIGGER = (
     r"(?:正确答案|最佳答案|本题答案|参考答案|答案|故本题|本题|因此|所以|综上所述|综上|故而|故|应当|应|宜|当)"
 )
-_LETTERS = rf"([{_L}](?:\s*(?:、|,|和|及|与|/|以及)?\s*[{_L}])*)"
+# Conclusions may use lower-case letters ("答案是c"); inline verdict markers never do.
+_LETTERS = r"([A-Ha-h](?:\s*(?:、|,|和|及|与|/|以及)?\s*[A-Ha-h])*)"
 _AFTER = r"(?=$|[\s。.,;!?)\]、]|项|选项|为|是|正确|对|均|都)"
 _CONCLUSION = re.compile(
     rf"{_TRIGGER}[^。;!?\n]{{0,6}}?(?:选择|选|为|是)\s*:?\s*(?:选项|答案)?\s*(?<![A-Za-z]){_LETTERS}{_AFTER}",
@@ -63,7 +64,7 @@ _NEGATIVE_Q = re.compile(
 _LAST_SENTENCE = re.compile(r"[^。!?]+[。!?]?\s*$")
 _POS = {"对", "正确", "√"}
 _NEG = {"错", "错误", "不正确", "×"}
-_SPLIT_LETTERS = re.compile(rf"[{_L}]")
+_SPLIT_LETTERS = re.compile(r"[A-H]")
 _CONTENT = re.compile(r"[\W_]+")
 
 
@@ -149,14 +150,14 @@ def _option_pairs_uncached(options: Sequence | None) -> list[tuple[str, str]]:
         else:
             lab, txt = str(o[0]).strip().upper(), str(o[1] or "")
         norm = _CONTENT.sub("", _fold(txt).lower())
-        if lab and len(norm) >= 2:
+        if lab:
             out.append((lab, norm))
     return out
 
 
 def _match_option_text(span: str, options: list[tuple[str, str]]) -> list[str]:
     s = _CONTENT.sub("", span.lower())
-    hits = [(lab, t) for lab, t in options if s.startswith(t) or (len(t) >= 4 and t in s[: len(t) + 6])]
+    hits = [(lab, t) for lab, t in options if len(t) >= 2 and (s.startswith(t) or (len(t) >= 4 and t in s[: len(t) + 6]))]
     if not hits:
         return []
     # The longest option text wins ("急性肝炎" over "肝炎"); several equally long hits are all named.

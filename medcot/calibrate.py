@@ -112,7 +112,7 @@ class Calibration:
         return p
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any], *, source: str = "calibration") -> "Calibration":
+    def from_dict(cls, d: Mapping[str, Any], *, source: str = "calibration") -> Calibration:
         """Rebuild from :meth:`to_dict` output.
 
         Raises:
@@ -141,7 +141,7 @@ class Calibration:
         return cal
 
     @classmethod
-    def load(cls, path: str | Path) -> "Calibration":
+    def load(cls, path: str | Path) -> Calibration:
         """Read a calibration JSON file written by :meth:`save`."""
         p = Path(path)
         try:

@@ -164,6 +164,25 @@ def _batched(items: Iterable[Any], n: int) -> Iterator[list[Any]]:
         yield batch
 
 
+def needs_encoding(feature: Any) -> bool:
+    """Whether ``datasets`` would change values when encoding ``feature`` (ClassLabel, Image ...).
+
+    Plain values, lists and structs are written by Arrow as they are, so the export skips
+    ``Features.encode_example`` for them (it dominated the export's run time).
+
+    >>> import datasets
+    >>> needs_encoding(schema.DEFAULT_FEATURES), needs_encoding({"y": datasets.ClassLabel(names=["a"])})
+    (False, True)
+    """
+    import datasets
+
+    if isinstance(feature, dict):
+        return any(needs_encoding(v) for v in feature.values())
+    if isinstance(feature, (datasets.List, datasets.LargeList)):
+        return needs_encoding(feature.feature)
+    return not isinstance(feature, datasets.Value)
+
+
 def write_split(
     records: Iterable[Mapping[str, Any]],
     *,
@@ -192,6 +211,7 @@ def write_split(
     """
     features = schema.get_config(config).features
     arrow_schema = features.arrow_schema
+    encode = needs_encoding(features)
     folder = out_dir / "data" / config
     folder.mkdir(parents=True, exist_ok=True)
     partials: list[Path] = []
@@ -202,7 +222,9 @@ def write_split(
             if on_record is not None:
                 for record in batch:
                     on_record(record)
-            rows_out = [features.encode_example(views.record_to_config(config, r)) for r in batch]
+            rows_out = [views.record_to_config(config, r) for r in batch]
+            if encode:
+                rows_out = [features.encode_example(r) for r in rows_out]
             table = pa.Table.from_pylist(rows_out, schema=arrow_schema)
             if writer is None or shard_bytes >= max_shard_bytes:
                 if writer is not None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -42,9 +43,8 @@ _BUILTIN_FILES: tuple[str, ...] = (*MEDICAL_CATEGORIES, "cue", "vague")
 MIN_TERM_LEN = 2
 
 
-@dataclass(frozen=True)
-class Match:
-    """One lexicon hit: ``text[start:end] == term``."""
+class Match(NamedTuple):
+    """One lexicon hit: ``text[start:end] == term`` (a tuple: cheap to create on the hot path)."""
 
     start: int
     end: int
@@ -203,7 +203,7 @@ class Lexicon:
             self._automaton = a
         return self._automaton
 
-    def find(self, text: str) -> list[Match]:
+    def find(self, text: str, *, normalized: bool = False) -> list[Match]:
         """Longest non-overlapping matches of lexicon terms in ``text``, left to right.
 
         ``text`` is NFKC-folded and lower-cased first (same length for CJK text, so offsets
@@ -211,13 +211,14 @@ class Lexicon:
 
         Args:
             text: the text to search.
+            normalized: ``text`` is already NFKC-folded (skips one normalisation pass).
 
         Returns:
             A list of :class:`Match`.
         """
         if not text or not self.categories:
             return []
-        folded = unicodedata.normalize("NFKC", text).lower()
+        folded = (text if normalized else unicodedata.normalize("NFKC", text)).lower()
         out = []
         for end, (term, cat) in self.automaton.iter_long(folded):
             out.append(Match(end - len(term) + 1, end + 1, term, cat))

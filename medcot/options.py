@@ -38,6 +38,8 @@ _FOLD.update({cp: 0x20 for cp in (0x3000, 0x00A0, 0x2002, 0x2003, 0x2009, 0x202F
 _FOLD.update({cp: None for cp in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)})
 _FOLD.update({0x0D: 0x0A, 0x0B: 0x20, 0x0C: 0x20, 0x09: 0x20, 0x2028: 0x0A, 0x2029: 0x0A})
 
+# One regex search decides whether the (slow, per-character) translate is needed at all.
+_NEEDS_FOLD = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_FOLD)) + "]")
 _SPACES = re.compile(r"[ ]{2,}")
 _SPACE_AROUND_NL = re.compile(r" *\n *")
 _MANY_NL = re.compile(r"\n{3,}")
@@ -63,10 +65,15 @@ def normalize_text(s: Any) -> str:
     """
     if s is None:
         return ""
-    text = unicodedata.normalize("NFC", str(s).replace("\r\n", "\n")).translate(_FOLD)
-    text = _SPACES.sub(" ", text)
-    text = _SPACE_AROUND_NL.sub("\n", text)
-    text = _MANY_NL.sub("\n\n", text)
+    text = str(s).replace("\r\n", "\n")
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if _NEEDS_FOLD.search(text):
+        text = text.translate(_FOLD)
+    if "  " in text:
+        text = _SPACES.sub(" ", text)
+    if "\n" in text:
+        text = _MANY_NL.sub("\n\n", _SPACE_AROUND_NL.sub("\n", text))
     return text.strip()
 
 
@@ -90,15 +97,25 @@ _MARKER_AT = {
     _SPACE: re.compile(rf"({_LETTER})\s+"),
 }
 _LITERAL_NL = re.compile(r"\\r\\n|\\n|\\r")
+# All three styles in one pattern (tried in the same order), for the common "any style" lookup.
+_ANY_MARKER = re.compile(
+    rf"(?:[{re.escape(_OPEN)}]\s*(?P<{_PAREN}>{_LETTER})\s*[{re.escape(_CLOSE)}]"
+    rf"|(?P<{_PUNCT}>{_LETTER})\s*[{re.escape(_PUNCT_CHARS)}]"
+    rf"|(?P<{_SPACE}>{_LETTER})(?=\s))\s*"
+)
 
 
 def _marker_at(text: str, pos: int, style: str | None = None) -> tuple[str, str, int] | None:
     """Match an option marker at ``pos``; return (label, style, end) or None."""
-    styles = (style,) if style else (_PAREN, _PUNCT, _SPACE)
-    for st in styles:
-        m = _MARKER_AT[st].match(text, pos)
+    if style is None:
+        m = _ANY_MARKER.match(text, pos)
         if m and m.end() < len(text):
-            return m.group(1).upper(), st, m.end()
+            st = m.lastgroup or _SPACE
+            return m.group(st).upper(), st, m.end()
+        return None
+    m = _MARKER_AT[style].match(text, pos)
+    if m and m.end() < len(text):
+        return m.group(1).upper(), style, m.end()
     return None
 
 
@@ -177,7 +194,12 @@ def _parse_option_string(value: str) -> list[dict[str, str]]:
     parsed = None
     if len(lines) > 1:
         parsed = _parse_lines(lines)
-        # Lines that each hold several options ("A.x B.y\nC.z D.w"): fall back to the inline parser.
+        # Lines that each hold several options ("A.x B.y\nC.z D.w") leave gaps in the labels (A, C):
+        # then the inline parser over the joined lines is the better reading, if it finds more.
+        if parsed is not None and [o["label"] for o in parsed] != list(LABELS[: len(parsed)]):
+            inline = _parse_inline(" ".join(lines))
+            if inline and len(inline) > len(parsed):
+                parsed = inline
         if parsed is not None and len(parsed) < 2:
             parsed = None
     if parsed is None:

@@ -57,6 +57,7 @@ __all__ = ["RubricScorer", "RubricResult", "score"]
 _SENT_SPLIT = re.compile(r"[。!?;\n]+")
 _SENT_SPAN = re.compile(r"[^。!?;\n]+")
 _WS = re.compile(r"\s")
+_CHUNK_SPLIT = re.compile(r"[\s,，、;；。!?！？:：]+")
 _CONNECTIVES = re.compile(
     r"因为|由于|所以|因此|因而|从而|进而|故|首先|其次|再次|最后|综上|可见|提示|表明|说明|导致|引起|"
     r"但是|然而|而且|此外|另外|同时|如果|若|则|鉴于|考虑|即|而"
@@ -164,27 +165,31 @@ def _canon_answers(answers: Any, labels: Sequence[str]) -> tuple[str, ...] | Non
 @dataclass(frozen=True)
 class _Context:
     q_bigrams: frozenset
-    ctx_bigrams: frozenset  # question + options (+ reference) content bigrams
+    qo_bigrams: frozenset  # question + options content bigrams
     option_bigrams: tuple  # per option: (label, frozenset of bigrams, normalized text)
-    negative: bool
 
 
 @lru_cache(maxsize=4096)
-def _context(question: str, options: tuple, reference: str) -> _Context:
+def _context(question: str, options: tuple) -> _Context:
     qn = char_normalize(question)
-    opts = tuple((lab, frozenset(_bigrams(char_normalize(t))), char_normalize(t)) for lab, t in options)
-    ctx = set(_bigrams(qn))
+    opts = tuple((lab, frozenset(_bigrams(t)), t) for lab, t in ((lab, char_normalize(t)) for lab, t in options))
+    qo = set(_bigrams(qn))
     for _, b, _t in opts:
-        ctx |= b
-    ctx |= _bigrams(char_normalize(reference))
-    return _Context(frozenset(_bigrams(qn)), frozenset(ctx), opts, False)
+        qo |= b
+    return _Context(frozenset(_bigrams(qn)), frozenset(qo), opts)
 
 
 @lru_cache(maxsize=4096)
-def _reference_features(reference: str, question: str, options: tuple) -> tuple:
-    ext = extract_answer(reference, options=options, question=question or None)
+def _reference_features(reference: str) -> tuple:
+    """(content chars, per-sentence bigram sets, all bigrams) of a reference."""
     sents = [c for c in map(_content, _SENT_SPLIT.split(_fold(reference))) if len(c) >= 2]
-    return ext.labels, tuple(_bigrams(s) for s in sents), char_normalize(reference)
+    sb = tuple(_bigrams(c) for c in sents)
+    return char_normalize(reference), sb, frozenset().union(*sb)
+
+
+@lru_cache(maxsize=4096)
+def _reference_labels(reference: str, question: str, options: tuple) -> list[str] | None:
+    return extract_answer(reference, options=options, question=question or None).labels
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,18 +246,25 @@ class RubricScorer:
         return self._score(prediction or "", reference or "", question or "", opts, gold)
 
     def score_many(
-        self, items: Iterable[Mapping[str, Any]], *, processes: int | None = None, chunksize: int = 256
+        self,
+        items: Iterable[Mapping[str, Any]],
+        *,
+        processes: int | None = None,
+        chunksize: int = 256,
+        parallel_min: int = _PAR_MIN_ITEMS,
     ) -> list[RubricResult]:
         """Score many items (dicts with ``prediction`` and optional ``reference``, ``question``,
         ``options``, ``answers`` / ``answer``), in input order.
 
-        Large batches (>= 4,000 items) use a process pool of ``processes`` workers (default: the
-        CPU count); results are identical to the serial path.
+        Large batches (>= ``parallel_min`` items, default 4,000) use a process pool of ``processes``
+        workers (default: the CPU count; "fork" start method only); results are identical to the
+        serial path and come back in input order.
 
         Args:
             items: the items.
             processes: worker processes (1 = serial).
             chunksize: items per task sent to a worker.
+            parallel_min: smallest batch worth a process pool.
 
         Returns:
             One :class:`RubricResult` per item.
@@ -275,7 +287,7 @@ class RubricScorer:
                 raise InputError(f"item {i}: {exc}") from None
             rows.append((pred or "", it.get("reference") or "", it.get("question") or "", opts, gold))
         procs = processes if processes is not None else (os.cpu_count() or 1)
-        if procs > 1 and len(rows) >= _PAR_MIN_ITEMS and "fork" in mp.get_all_start_methods():
+        if procs > 1 and len(rows) >= parallel_min and "fork" in mp.get_all_start_methods():
             ctx = mp.get_context("fork")
             with ctx.Pool(procs, initializer=_init_worker, initargs=(self,)) as pool:
                 return pool.map(_work, rows, chunksize=chunksize)
@@ -283,16 +295,16 @@ class RubricScorer:
 
     # -- internals ---------------------------------------------------------------------------
     def _score(self, pred: str, ref: str, question: str, opts: tuple, gold: tuple | None) -> RubricResult:
-        pn = char_normalize(pred)
+        folded = _fold(pred)
+        pn = _content(folded)
         if not pn:
             return _all_ones("empty", gold)
         ev: dict[str, list[str]] = {d: [] for d in RUBRIC_DIMENSIONS}
         sig: dict[str, float] = {}
-        folded = _fold(pred)
-        ctx = _context(question, opts, ref)
+        ctx = _context(question, opts)
         has_q = bool(ctx.q_bigrams)
         has_opts = bool(opts)
-        has_ref = bool(char_normalize(ref))
+        has_ref = bool(ref) and bool(_reference_features(ref)[0])
 
         sents, sent_norm, sent_start = [], [], []
         for m in _SENT_SPAN.finditer(folded):
@@ -303,7 +315,8 @@ class RubricScorer:
                 sent_start.append(m.start())
         n_sent = len(sents)
         sent_bi = [_bigrams(c) for c in sent_norm]
-        p_bi = _bigrams(pn)
+        # Union of sentence bigrams (drops only bigrams spanning a sentence break): one pass less.
+        p_bi = set().union(*sent_bi) if sent_bi else _bigrams(pn)
         n_chars = len(pn)
 
         # ---- answer ---------------------------------------------------------------------------
@@ -312,8 +325,11 @@ class RubricScorer:
         ref_labels = None
         ref_sent_bi: tuple = ()
         ref_norm = ""
+        ref_bi: frozenset = frozenset()
         if has_ref:
-            ref_labels, ref_sent_bi, ref_norm = _reference_features(ref, question, opts)
+            ref_norm, ref_sent_bi, ref_bi = _reference_features(ref)
+            if not gold:  # the reference's verdict only matters when gold is unknown
+                ref_labels = _reference_labels(ref, question, opts)
         if chk.correct is True:
             ans_part = 1.0
         elif chk.correct is False:
@@ -353,7 +369,7 @@ class RubricScorer:
             parts.append(_clip(opt_text_frac / 0.6))
         rouge_f = None
         if has_ref:
-            lcs = LCSseq.similarity(pn, ref_norm)
+            lcs = len(pn) if pn == ref_norm else LCSseq.similarity(pn, ref_norm)
             rp, rr = lcs / len(pn), lcs / len(ref_norm)
             rouge_f = 0.0 if lcs == 0 else 2 * rp * rr / (rp + rr)
             sig["rouge_l"], sig["rouge_l_recall"] = rouge_f, rr
@@ -361,15 +377,13 @@ class RubricScorer:
         relevance = sum(parts) / len(parts) if parts else 1.0
         novelty = 1.0
         if has_q or has_opts:
-            qo = set(ctx.q_bigrams)
-            for _, ob, _t in ctx.option_bigrams:
-                qo |= ob
+            qo = ctx.qo_bigrams
             novelty = 1.0 - (len(p_bi & qo) / len(p_bi) if p_bi else 1.0)
         sig.update(stem_recall=stem_rec, options_discussed=opt_frac, option_text_frac=opt_text_frac,
                    relevance=relevance, novelty=novelty)
 
         # ---- lexicon ------------------------------------------------------------------------------
-        matches = self.lexicon.find(folded)
+        matches = self.lexicon.find(folded, normalized=True)
         med = [m for m in matches if m.category in _MEDICAL]
         vague = [m for m in matches if m.category == "vague"]
         cues = {m.category for m in matches if m.category.startswith("cue")}
@@ -380,6 +394,15 @@ class RubricScorer:
         vague_rate = sum(m.end - m.start for m in vague) / non_space
         func_rate = sum(map(pn.count, _FUNCTION_CHARS)) / n_chars
         prose = _clip(func_rate / 0.08)
+        # A keyword list: most chunks between separators are a bare term or a tiny fragment.
+        chunks = [c for c in _CHUNK_SPLIT.split(folded) if c]
+        list_like = 0.0
+        if len(chunks) >= 6:
+            list_like = sum(1 for c in chunks if len(c) <= 4 or c.lower() in self.lexicon) / len(chunks)
+            # TCM prose is comma-heavy ("发热，恶寒，无汗"), so a list also needs few function characters.
+            if list_like >= 0.6 and func_rate < 0.07:
+                prose = min(prose, 0.3)
+        sig["list_like"] = list_like
         sig.update(term_coverage=term_cov, distinct_terms=float(distinct_terms), vague_count=float(len(vague)),
                    vague_rate=vague_rate, function_char_rate=func_rate, term_repeat=term_repeat,
                    cue_categories=float(len(cues & set(_CUE_CATEGORIES))))
@@ -395,11 +418,11 @@ class RubricScorer:
                 if key and key[:4] in s:
                     concl_sentence = i
         s_concl = 1.0 if ext.found else 0.0
+        # Repetition: duplicate sentences, or a low bigram type/token ratio (the same phrase over and
+        # over); near-duplicate neighbouring sentences are added below with the coherence pass.
         dup = n_sent - len(set(sent_norm))
-        n8 = n_chars - 7
-        rep8 = 1.0 - len({pn[i : i + 8] for i in range(n8)}) / n8 if n8 > 0 else 0.0
-        repetition = max(dup / n_sent if n_sent else 0.0, rep8)
-        s_rep = _clip(1.0 - 2.0 * repetition)
+        type_token = len(p_bi) / (n_chars - 1) if n_chars > 1 else 1.0
+        repetition = max(dup / n_sent if n_sent else 0.0, _clip((0.5 - type_token) / 0.3))
         order_checks: dict[str, float] = {}
         if sents:
             order_checks["conclusion_not_first"] = 0.0 if _CONCLUDING_START.match(sents[0]) and n_sent > 1 else 1.0
@@ -419,10 +442,14 @@ class RubricScorer:
             adj = [_jacc(a, b) for a, b in zip(sb, sb[1:])]
             far = [_jacc(a, b) for a, b in zip(sb, sb[2:])] + [_jacc(a, b) for a, b in zip(sb, sb[3:])]
             coh = sum(adj) / len(adj) - sum(far) / len(far)
+            near_dup = sum(1 for v in adj + far if v > 0.7) / len(adj)
+            repetition = max(repetition, _clip(near_dup))
             sig["coherence"] = coh
             order_checks["coherence"] = _clip(0.5 + 8.0 * coh)
-            if ref_sent_bi and len(ref_sent_bi) >= 3:
-                conc = _order_agreement(sent_bi[:25], ref_sent_bi)
+            if ref_norm == pn:
+                order_checks["reference_order"] = 1.0
+            elif ref_sent_bi and len(ref_sent_bi) >= 3:
+                conc = _order_agreement(sent_bi[:15], ref_sent_bi[:15])
                 if conc is not None:
                     order_checks["reference_order"] = conc
         # Definite order violations halve the order score each; coherence and reference order are graded.
@@ -443,7 +470,10 @@ class RubricScorer:
         med_starts = [m.start for m in med]
         bounds = sent_start[1:] + [len(folded) + 1]
         for i, sbi in enumerate(sent_bi):
-            overlap = len(sbi & ctx.ctx_bigrams) / len(sbi) if sbi else 0.0
+            shared = sbi & ctx.qo_bigrams
+            if ref_bi:
+                shared |= sbi & ref_bi
+            overlap = len(shared) / len(sbi) if sbi else 0.0
             k = bisect.bisect_left(med_starts, sent_start[i])
             has_term = k < len(med_starts) and med_starts[k] < bounds[i]
             if overlap < 0.08 and not has_term:
@@ -461,6 +491,7 @@ class RubricScorer:
             corr = 0.65 * ans_part + 0.35 * relevance
             suff = 0.25 * s_stem + 0.25 * opt_frac + 0.25 * s_len + 0.1 * s_concl + 0.15 * (1 - pad_frac)
         suff *= 1.0 - 0.5 * pad_frac
+        s_rep = _clip(1.0 - 2.0 * repetition)
         struct = (0.25 * s_steps + 0.2 * s_conn + 0.25 * opt_frac + 0.15 * s_concl + 0.15 * s_rep) * (0.4 + 0.6 * s_order)
         s_dens = _clip(term_cov / 0.25)
         s_vague = _clip(1.0 - 12.0 * vague_rate)
@@ -471,6 +502,8 @@ class RubricScorer:
         abbrs -= {t.upper() for t in (a for a in abbrs if a.lower() in self.lexicon)}
         s_abbr = _clip(1.0 - len(abbrs) / 6)
         term = (0.45 * s_dens + 0.25 * s_vague + 0.2 * s_read + 0.1 * s_abbr) * (1.0 - min(0.6, 0.15 * len(vague)))
+        if not med:  # readable text without a single medical term has no terminology to be clear about
+            term = min(term, 0.25)
         s_cues = _clip(len(cues & set(_CUE_CATEGORIES)) / 3)
         gate = _clip(relevance / 0.5) * (0.5 if chk.correct is False else 1.0)
         clin = (0.4 * s_cues + 0.3 * opt_frac + 0.3 * s_dens) * gate

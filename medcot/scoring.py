@@ -402,7 +402,7 @@ def _run_heuristic(items: Sequence[ScoreItem], scorer: Any, *, progress: bool) -
 
     results: list[Any] = []
     # score_many switches to a process pool on large batches; keep chunks above its threshold then
-    size = _PROGRESS_CHUNK if len(items) < 4 * _PROGRESS_CHUNK_LARGE else _PROGRESS_CHUNK_LARGE
+    size = _PROGRESS_CHUNK_LARGE if len(items) >= _PROGRESS_CHUNK_LARGE else _PROGRESS_CHUNK
     if not progress:
         size = max(len(items), 1)
     with tqdm(total=len(items), desc="scoring", unit="row", disable=not progress) as bar:
@@ -663,8 +663,21 @@ def score_batch(
 ) -> tuple[list[RowScore], Summary]:
     """Strict end-to-end scoring of parallel lists (what the ``evaluate`` metric calls).
 
+    Args:
+        predictions: the CoTs; the other lists, when given, have one entry per prediction.
+        references, questions, options, answers, ids: see :func:`normalize_row`.
+        backend, lexicon_paths, calibration, judge_options: see :func:`score_items`.
+        bootstrap, seed, confidence: see :func:`aggregate`.
+
     Returns:
         ``(rows, summary)``.
+
+    Raises:
+        InputError: a length mismatch or a bad row (named by index and field).
+
+    >>> rows, summary = score_batch(["故选B。", "选A"], options=[["甲", "乙"]] * 2, answers=["B", "B"])
+    >>> [r.extracted_answer for r in rows], summary.means["answer_accuracy"]
+    ([['B'], ['A']], 0.5)
     """
     items = normalize_inputs(
         predictions, references=references, questions=questions, options=options, answers=answers, ids=ids
@@ -683,7 +696,7 @@ def _field_for(column: Any) -> str | None:
 
     Returns an :data:`INPUT_FIELDS` name, ``option_X`` for a separate option column, or None.
     """
-    from medcot.columns import OPTION_COLUMN_PREFIX, AliasTable, alias_key
+    from medcot.columns import OPTION_COLUMN_PREFIX, alias_key
 
     key = alias_key(column)
     for fld, names in _OWN_ALIASES.items():
@@ -707,8 +720,8 @@ def _alias_table() -> Any:
 def canonical_columns(columns: Iterable[str]) -> dict[str, str]:
     """Map a file's column names to input fields (exact field names first, then aliases; first wins).
 
-    >>> canonical_columns(["编号", "模型输出", "答案", "解析", "选项A", "选项B"])
-    {'编号': 'id', '模型输出': 'prediction', '答案': 'answer', '解析': 'reference', '选项A': 'option_A', '选项B': 'option_B'}
+    >>> canonical_columns(["编号", "模型输出", "答案", "解析", "选项A"])
+    {'编号': 'id', '模型输出': 'prediction', '答案': 'answer', '解析': 'reference', '选项A': 'option_A'}
     """
     cols = list(columns)
     mapping: dict[str, str] = {}
@@ -742,10 +755,10 @@ def _apply_mapping(rec: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[s
     return out
 
 
-def _open_text(path: Path) -> io.TextIOBase:
+def _open_text(path: Path, encoding: str = "utf-8-sig") -> io.TextIOBase:
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig")
-    return open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - caller closes
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding=encoding, newline="")
+    return open(path, encoding=encoding, newline="")  # noqa: SIM115 - caller closes
 
 
 def _format_of(path: Path) -> str:
@@ -762,11 +775,26 @@ def _format_of(path: Path) -> str:
 
 
 def _read_raw(path: Path) -> list[dict[str, Any]]:
+    """Rows of a file; text that is not UTF-8 is read as GB18030 (Excel's Chinese default), else an error."""
+    try:
+        return _read_raw_as(path, "utf-8-sig")
+    except UnicodeDecodeError as first:
+        try:
+            rows = _read_raw_as(path, "gb18030")
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{path}: not UTF-8 or GB18030 text ({first.reason} at byte {first.start}); re-save it as UTF-8"
+            ) from None
+        logger.info("%s: not UTF-8, read as GB18030", path)
+        return rows
+
+
+def _read_raw_as(path: Path, encoding: str) -> list[dict[str, Any]]:
     fmt = _format_of(path)
     try:
         if fmt == "jsonl":
             rows = []
-            with _open_text(path) as fh:
+            with _open_text(path, encoding) as fh:
                 for lineno, line in enumerate(fh, 1):
                     if not line.strip():
                         continue
@@ -780,7 +808,7 @@ def _read_raw(path: Path) -> list[dict[str, Any]]:
                     rows.append(obj)
             return rows
         if fmt == "json":
-            with _open_text(path) as fh:
+            with _open_text(path, encoding) as fh:
                 text = fh.read()
             try:
                 obj = json.loads(text)
@@ -798,7 +826,7 @@ def _read_raw(path: Path) -> list[dict[str, Any]]:
                     raise InputError(f"{path}: record {i}: expected a JSON object, got {type(rec).__name__}")
             return obj
         if fmt in ("csv", "tsv"):
-            with _open_text(path) as fh:
+            with _open_text(path, encoding) as fh:
                 reader = csv.DictReader(fh, delimiter="," if fmt == "csv" else "\t", strict=True)
                 rows = []
                 try:
@@ -816,8 +844,6 @@ def _read_raw(path: Path) -> list[dict[str, Any]]:
             return pq.read_table(path).to_pylist()
         except (pa.ArrowException, OSError) as exc:
             raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
     except IsADirectoryError:
@@ -912,11 +938,13 @@ def join_with_dataset(
 def write_jsonl(rows: Iterable[RowScore], path: str | os.PathLike[str]) -> int:
     """Write one JSON line per row (UTF-8, Chinese kept readable); returns the number written."""
     path = Path(path)
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
-    with open(path, "w", encoding="utf-8") as fh:
-        for r in rows:
-            fh.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
-            n += 1
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            for r in rows:
+                fh.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+                n += 1
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write output ({exc.strerror or exc})") from None
     return n

@@ -80,3 +80,19 @@ def hf_offline(monkeypatch, tmp_path):
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     return tmp_path / "hf_cache"
+
+
+def _isolate_hf_home() -> None:
+    """Keep every test's Hugging Face caches/logs out of ~/.cache (read once, at library import)."""
+    import tempfile
+
+    if "HF_HOME" not in os.environ:
+        import atexit
+        import shutil
+
+        os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="medcot-tests-hf-home-")
+        atexit.register(shutil.rmtree, os.environ["HF_HOME"], True)
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+_isolate_hf_home()

@@ -21,7 +21,9 @@ import argparse
 import hashlib
 import json
 import logging
+import math
 import re
+import socket
 import sys
 import threading
 import time
@@ -37,7 +39,7 @@ FENCE_END = "<<<MEDCOT_PREDICTION_END>>>"
 FAULTS = (
     "malformed_once", "malformed_always", "out_of_range_once", "fenced", "prose",
     "http429_once", "http500_once", "http500_always", "http400", "slow_once", "slow_always",
-    "drop_connection_once",
+    "drop_connection_once", "no_logprobs",
 )
 _SCORE = re.compile(r"\[\[score:([0-9]+)\]\]")
 _FAULT = re.compile(r"\[\[fault:([a-z0-9_]+)\]\]")
@@ -64,6 +66,27 @@ def verdict_for(prediction: str) -> dict[str, Any]:
         digest = hashlib.sha256(prediction.encode("utf-8")).digest()
         scores = {d: 1 + digest[i] % 5 for i, d in enumerate(DIMENSIONS)}
     return {"scores": scores, "rationales": {d: f"理由 {d}" for d in DIMENSIONS}}
+
+
+def digit_distribution(d: int) -> dict[int, float]:
+    """Probabilities the server reports for a score token d: 0.6 on d, 0.2 on each neighbour in 1-5."""
+    return {k: p for k, p in ((d, 0.6), (d - 1, 0.2), (d + 1, 0.2)) if 1 <= k <= 5}
+
+
+def logprob_tokens(content: str) -> list[dict[str, Any]]:
+    """Split a reply into tokens (each digit its own token) with OpenAI-style logprobs."""
+    out = []
+    for piece in re.split(r"([0-9])", content):
+        if not piece:
+            continue
+        if piece.isdigit() and 1 <= int(piece) <= 5:
+            dist = digit_distribution(int(piece))
+            top = [{"token": str(k), "logprob": math.log(p), "bytes": None} for k, p in dist.items()]
+            top.append({"token": '"', "logprob": math.log(0.05), "bytes": None})  # a non-digit alternative
+            out.append({"token": piece, "logprob": math.log(0.6), "bytes": None, "top_logprobs": top})
+        else:
+            out.append({"token": piece, "logprob": 0.0, "bytes": None, "top_logprobs": []})
+    return out
 
 
 class _Server(ThreadingHTTPServer):
@@ -99,7 +122,12 @@ class FakeOpenAIServer:
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server API
+            def setup(self) -> None:
+                super().setup()
+                # headers and body go out in separate writes; without this, Nagle + delayed ACK add ~40 ms
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 if not self.path.rstrip("/").endswith("/chat/completions"):
@@ -177,11 +205,14 @@ class FakeOpenAIServer:
             content = f"```json\n{content}\n```"
         elif "prose" in faults:
             content = f"好的，以下是评分：\n{content}\n以上。"
+        choice: dict[str, Any] = {"index": 0, "finish_reason": "stop",
+                                  "message": {"role": "assistant", "content": content}}
+        if body.get("logprobs") and "no_logprobs" not in faults:
+            choice["logprobs"] = {"content": logprob_tokens(content)}
         handler._send(200, {
             "id": f"chatcmpl-{nth}", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model", "fake"),
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": content}}],
+            "choices": [choice],
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
         })
 
@@ -199,7 +230,7 @@ class FakeOpenAIServer:
             self.calls = 0
             self.calls_by_prompt.clear()
 
-    def start(self) -> "FakeOpenAIServer":
+    def start(self) -> FakeOpenAIServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
         self._thread.start()
@@ -209,10 +240,10 @@ class FakeOpenAIServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def __enter__(self) -> "FakeOpenAIServer":
+    def __enter__(self) -> FakeOpenAIServer:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 

@@ -35,7 +35,7 @@ class HubState:
     yaml_checked: int = 0
 
 
-def _make_handler(state: HubState, lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
+def _make_handler(state: HubState, lock: threading.Lock, tokens: frozenset[str] | None) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:  # keep pytest output clean
             logger.debug(format, *args)
@@ -69,8 +69,10 @@ def _make_handler(state: HubState, lock: threading.Lock) -> type[BaseHTTPRequest
             path = unquote(urlparse(self.path).path)
             body = self._body()
             parts = path.strip("/").split("/")
-            if path != "/api/validate-yaml" and not (self.headers.get("Authorization") or "").startswith("Bearer "):
-                return self._send(401, {"error": "Invalid username or password."})
+            auth = self.headers.get("Authorization") or ""
+            token_ok = auth.startswith("Bearer ") and (tokens is None or auth[len("Bearer "):] in tokens)
+            if path != "/api/validate-yaml" and not token_ok:
+                return self._send(401, {"error": "Invalid credentials in Authorization header"})
             if path == "/api/repos/create":
                 payload = json.loads(body)
                 repo = f"{payload.get('organization')}/{payload['name']}"
@@ -120,10 +122,13 @@ def _make_handler(state: HubState, lock: threading.Lock) -> type[BaseHTTPRequest
 
 
 @contextmanager
-def serve() -> Iterator[tuple[str, HubState]]:
-    """Run the stub on 127.0.0.1 (free port) in a thread; yield ``(endpoint_url, state)``."""
+def serve(*, tokens: frozenset[str] | None = None) -> Iterator[tuple[str, HubState]]:
+    """Run the stub on 127.0.0.1 (free port) in a thread; yield ``(endpoint_url, state)``.
+
+    Writes need a ``Bearer`` token (any, or one of ``tokens`` when given), else HTTP 401.
+    """
     state = HubState()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(state, threading.Lock()))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(state, threading.Lock(), tokens))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

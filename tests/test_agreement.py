@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 krippendorff = pytest.importorskip("krippendorff")
-from scipy import stats  # noqa: E402
-from sklearn.metrics import cohen_kappa_score  # noqa: E402
+from scipy import stats
+from sklearn.metrics import cohen_kappa_score
 
-from medcot.agreement import METRICS, agreement, format_report, read_score_rows, to_categories  # noqa: E402
-from medcot.errors import InputError  # noqa: E402
-from medcot.schema import RUBRIC_DIMENSIONS  # noqa: E402
+from medcot.agreement import METRICS, agreement, format_report, read_score_rows, to_categories
+from medcot.errors import InputError
+from medcot.schema import RUBRIC_DIMENSIONS
 
 LABELS = [1, 2, 3, 4, 5]
 

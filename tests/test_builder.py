@@ -35,11 +35,11 @@ def test_bigbio_style_module_constants(mv):
     assert mv._DESCRIPTION == schema.DESCRIPTION
 
 
-def test_configs_come_from_the_schema(mv):
+def test_configs_come_from_the_schema(mv, tmp_path):
     assert [c.name for c in mv.MedCoTVerified.BUILDER_CONFIGS] == list(schema.CONFIG_NAMES)
     assert mv.MedCoTVerified.DEFAULT_CONFIG_NAME == "default"
     for spec in schema.CONFIGS:
-        builder = mv.MedCoTVerified(config_name=spec.name)
+        builder = mv.MedCoTVerified(config_name=spec.name, cache_dir=str(tmp_path))
         assert builder.info.features == spec.features
         assert builder.config.description == spec.description
 

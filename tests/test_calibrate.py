@@ -12,10 +12,10 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-import medcot.calibrate as calibrate  # noqa: E402
-from medcot.calibrate import Calibration, calibrate_records, default_score_fn, fit_calibration, ids_digest  # noqa: E402
-from medcot.errors import InputError  # noqa: E402
-from medcot.schema import RUBRIC_DIMENSIONS  # noqa: E402
+from medcot import calibrate
+from medcot.calibrate import Calibration, calibrate_records, default_score_fn, fit_calibration, ids_digest
+from medcot.errors import InputError
+from medcot.schema import RUBRIC_DIMENSIONS
 
 BANK = json.loads((Path(__file__).resolve().parent / "data" / "calibration_questions.json").read_text(encoding="utf-8"))
 

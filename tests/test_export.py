@@ -174,3 +174,9 @@ def test_datasets_reads_declared_features_from_card(dummy_build):
     assert set(infos) == set(schema.CONFIG_NAMES)
     for cfg, info in infos.items():
         assert info.features == schema.get_config(cfg).features
+
+
+def test_load_without_config_name_gives_default(dummy_build, hf_offline):
+    ds = datasets.load_dataset(str(dummy_build.out_dir), cache_dir=str(hf_offline))
+    assert {s: ds[s].num_rows for s in ds} == dummy_build.counts()["default"]
+    assert ds["train"].features == schema.DEFAULT_FEATURES

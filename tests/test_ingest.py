@@ -279,3 +279,10 @@ def test_validate_cli(dummy_data: Path, tmp_path: Path, capsys) -> None:
     assert main(["validate", str(tmp_path / "nope.jsonl")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_answer_given_as_option_text(tmp_path: Path) -> None:
+    rows = [dict(ROWS[0], answer="血钾6.8 mmol/L"), dict(ROWS[1], answer="不在选项中的文字")]
+    result = ingest(_write(tmp_path / "a.jsonl", rows))
+    assert [r["answer"] for r in result.records()] == [["A"]]
+    assert [(r.line, r.field) for r in result.rejects] == [(2, "answer")]

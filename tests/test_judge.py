@@ -13,17 +13,24 @@ import pytest
 
 pytest.importorskip("openai")
 
-from medcot.errors import InputError  # noqa: E402
-from medcot.judge import PROMPT_VERSION, JudgeResult, descriptors_markdown, judge_many  # noqa: E402
-from medcot.judge.cache import JudgeCache, cache_key  # noqa: E402
-from medcot.judge.client import backoff_delay, resolve_api_key, retry_after_seconds  # noqa: E402
-from medcot.judge.prompt import (  # noqa: E402
-    CARD_END, CARD_START, FENCE_END, FENCE_START, ParseError, parse_reply, render_messages, sanitize_untrusted,
+from medcot.errors import InputError
+from medcot.judge import PROMPT_VERSION, JudgeResult, descriptors_markdown, judge_many
+from medcot.judge.cache import JudgeCache, cache_key
+from medcot.judge.client import backoff_delay, resolve_api_key, retry_after_seconds
+from medcot.judge.prompt import (
+    CARD_END,
+    CARD_START,
+    FENCE_END,
+    FENCE_START,
+    ParseError,
+    parse_reply,
+    render_messages,
+    sanitize_untrusted,
 )
-from medcot.schema import RUBRIC_DIMENSIONS  # noqa: E402
+from medcot.schema import RUBRIC_DIMENSIONS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fake_openai_server import FakeOpenAIServer, verdict_for  # noqa: E402
+from fake_openai_server import FakeOpenAIServer, verdict_for
 
 DATA = Path(__file__).resolve().parent / "data"
 REPLY_CASES = [json.loads(line) for line in (DATA / "judge_replies.jsonl").read_text(encoding="utf-8").splitlines()
@@ -118,7 +125,7 @@ def test_interrupted_run_resumes_from_cache(srv, tmp_path):
     items = [_item(i) for i in range(60)]
     judge_many(items[:25], base_url=srv.base_url, model="m", cache_dir=tmp_path, concurrency=4)
     srv.reset_counts()
-    results = judge_many(items, base_url=srv.base_url, model="m", cache_dir=tmp_path, concurrency=4)
+    results = judge_many(items, base_url=srv.base_url, model="m", cache_dir=tmp_path, concurrency=4, progress=True)
     assert srv.calls == 35
     assert sum(r.cached for r in results) == 25
 
@@ -131,12 +138,13 @@ def test_corrupt_or_partial_cache_entries_are_recomputed(srv, tmp_path):
     files[0].write_text(files[0].read_text(encoding="utf-8")[:37], encoding="utf-8")  # crash mid-write
     files[1].write_bytes(b"\x00\xff garbage")
     files[2].write_text(json.dumps({"key": "someone else's", "format": 1}), encoding="utf-8")
-    (files[3].parent / ".stray.tmp").write_text("{", encoding="utf-8")  # leftover of a killed writer
+    files[3].write_text(json.dumps({"key": files[3].stem, "format": 1, "scores": {"x": 1}}), encoding="utf-8")
+    (files[4].parent / ".stray.tmp").write_text("{", encoding="utf-8")  # leftover of a killed writer
     srv.reset_counts()
     second = judge_many(items, base_url=srv.base_url, model="m", cache_dir=tmp_path)
-    assert srv.calls == 3
+    assert srv.calls == 4
     assert [r.scores for r in second] == [r.scores for r in first]
-    for f in files[:3]:
+    for f in files[:4]:
         assert json.loads(f.read_text(encoding="utf-8"))["scores"]  # rewritten whole
     srv.reset_counts()
     judge_many(items, base_url=srv.base_url, model="m", cache_dir=tmp_path)
@@ -340,3 +348,25 @@ def test_metric_backend_judge_end_to_end(srv, tmp_path, repo_root):
     srv.reset_counts()
     metric.compute(**kwargs)
     assert srv.calls == 0
+
+
+def test_logprobs_give_probability_weighted_scores(srv, tmp_path):
+    from fake_openai_server import digit_distribution
+
+    items = [_item(0, text="[[score:1]]"), _item(1, text="[[score:5]]"), _item(2), _item(3, "no_logprobs")]
+    results = judge_many(items, base_url=srv.base_url, model="m", cache_dir=tmp_path, logprobs=True, top_logprobs=5)
+    for item, res in zip(items[:3], results[:3]):
+        ints = _expected(item)
+        assert res.int_scores == {k: int(v) for k, v in ints.items()}
+        assert res.weighted == list(RUBRIC_DIMENSIONS)
+        for dim, d in ints.items():
+            dist = digit_distribution(int(d))
+            assert res.scores[dim] == pytest.approx(sum(k * p for k, p in dist.items()) / sum(dist.values()), abs=1e-4)
+    assert results[0].scores["clinical_value"] == pytest.approx(1.25)
+    assert results[3].weighted == [] and results[3].scores == _expected(items[3])  # endpoint without logprobs
+    srv.reset_counts()
+    again = judge_many(items, base_url=srv.base_url, model="m", cache_dir=tmp_path, logprobs=True, top_logprobs=5)
+    assert srv.calls == 0 and [r.scores for r in again] == [r.scores for r in results]
+    # logprobs are part of the cache key: a plain run is a different request
+    plain = judge_many(items[:1], base_url=srv.base_url, model="m", cache_dir=tmp_path)
+    assert srv.calls == 1 and plain[0].scores == _expected(items[0])

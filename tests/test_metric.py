@@ -30,8 +30,10 @@ def offline_env(tmp_path_factory):
     for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_EVALUATE_OFFLINE"):
         mp.setenv(var, "1")
     mp.setenv("HF_HOME", str(home))
-    if "evaluate_modules" not in sys.modules:  # the dynamic-module package can be placed only once per process
-        mp.setattr(evaluate.config, "HF_MODULES_CACHE", home / "modules")
+    if "evaluate_modules" not in sys.modules:
+        # evaluate imports its dynamic-module package once per process from this folder, so the
+        # setting is left in place for the rest of the session (undoing it would break later loads).
+        evaluate.config.HF_MODULES_CACHE = home / "modules"
     yield home
     mp.undo()
 
@@ -251,3 +253,41 @@ def test_judge_backend_through_the_metric(load_metric, tmp_path, monkeypatch):
     assert res["backend"] == "judge" and res["overall"] == pytest.approx(3.0)
     assert [r["overall"] for r in res["per_sample"]] == [5.0, 1.0]
     assert res["answer_accuracy"] == pytest.approx(0.5)
+
+
+def test_space_app_loads_the_module_next_to_it(offline_env, monkeypatch):
+    """app.py (Hub Space entry) loads medcot_rubric.py beside it; gradio itself is not needed here."""
+    import runpy
+
+    import evaluate.utils
+
+    launched = []
+    monkeypatch.setattr(evaluate.utils, "launch_gradio_widget", launched.append)
+    runpy.run_path(str(METRIC_DIR / "app.py"), run_name="__main__")
+    assert len(launched) == 1 and launched[0].name == "medcot_rubric"
+    assert launched[0].compute(predictions=["故选A"], answers=["A"])["answer_accuracy"] == 1.0
+
+
+def test_metric_card_front_matter_sections_and_rubric():
+    import yaml
+
+    text = (METRIC_DIR / "README.md").read_text(encoding="utf-8")
+    assert text.startswith("---\n")
+    meta = yaml.safe_load(text.split("---\n")[1])
+    for key in ("title", "emoji", "colorFrom", "colorTo", "sdk", "sdk_version", "app_file", "pinned", "tags",
+                "description"):
+        assert key in meta, key
+    assert meta["sdk"] == "gradio" and meta["app_file"] == "app.py" and meta["pinned"] is False
+    assert {"evaluate", "metric"} <= set(meta["tags"])
+    for heading in ("## Metric Description", "## How to Use", "### Inputs", "### Output Values", "## The Rubric",
+                    "## How the Offline Scorer Computes Each Dimension", "## Validity", "## Limitations and Bias",
+                    "## Citation"):
+        assert heading in text, heading
+    for marker in ("judge-descriptors", "validity"):
+        assert text.count(f"<!-- {marker}:start -->") == 1 and text.count(f"<!-- {marker}:end -->") == 1
+        assert text.index(f"<!-- {marker}:start -->") < text.index(f"<!-- {marker}:end -->")
+    from medcot.schema import RUBRIC
+
+    for dim in RUBRIC:  # the card's rubric table is the schema's, word for word
+        assert f"| `{dim.key}` | {dim.zh} | {dim.five_means} |" in text
+    assert "arXiv:2505.06912" in text and "2505.06912" in text.split("## Citation")[1]

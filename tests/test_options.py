@@ -79,3 +79,29 @@ def test_normalize_is_idempotent() -> None:
         if isinstance(case["input"], str):
             once = normalize_text(case["input"])
             assert normalize_text(once) == once
+
+
+def test_random_input_only_ever_raises_input_error() -> None:
+    """Seeded fuzzing: garbage gives InputError or well-formed output, never another exception."""
+    import random
+
+    rng = random.Random(1)
+    alphabet = "ABCDEabcdeＡＢ .．、:：()（）[]【】\n\\n发热咳嗽；,，0123"
+    for _ in range(3000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        try:
+            options = parse_options(s)
+        except InputError:
+            pass
+        else:
+            labels = [o["label"] for o in options]
+            assert len(labels) == len(set(labels)) >= 2 and all(len(x) == 1 and x.isupper() for x in labels)
+            assert all(o["text"] and o["text"] == normalize_text(o["text"]) for o in options)
+        try:
+            answer = parse_answer(s)
+        except InputError:
+            pass
+        else:
+            assert answer == sorted(set(answer)) and all(a.isupper() for a in answer)
+        stem, embedded = split_embedded_options(s)
+        assert not embedded or (stem and len(embedded) >= 2)

@@ -90,6 +90,16 @@ def test_no_token_is_a_clear_error(built_copy, tmp_path):
     assert state.files.get("org/medcot", {}) == {}
 
 
+def test_rejected_token_is_a_one_line_error_without_the_token(built_copy, tmp_path):
+    with serve(tokens=frozenset({"hf_someoneElse"})) as (endpoint, state):
+        proc = _run_cli(["push", str(built_copy), "--repo", "org/medcot"], endpoint=endpoint, home=tmp_path / "h")
+    assert proc.returncode == 2
+    assert "HTTP 401" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert FAKE_TOKEN not in proc.stdout + proc.stderr
+    assert state.files == {}
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [

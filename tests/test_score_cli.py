@@ -223,7 +223,7 @@ def test_judge_backend_end_to_end_with_cache(tmp_path, capsys, monkeypatch):
     with _judge_server() as srv:
         args = ["score", preds, "-o", out, "--backend", "judge", "--judge-base-url", srv.base_url,
                 "--judge-model", "test-judge", "--judge-api-key-env", "MEDCOT_TEST_KEY", "--concurrency", "2",
-                "--cache-dir", tmp_path / "cache", "--json"]
+                "--cache-dir", tmp_path / "cache", "--judge-timeout", "5", "--judge-max-retries", "2", "--json"]
         code, stdout, _ = _run(args, capsys)
         assert code == 0
         first_calls = srv.calls
@@ -241,3 +241,33 @@ def test_judge_backend_end_to_end_with_cache(tmp_path, capsys, monkeypatch):
         # a rerun answers scored items from the cache; only the unparseable one is asked again
         assert srv.calls <= first_calls - 2
         assert json.loads(stdout2)["overall"] == summary["overall"]
+
+
+def test_unwritable_output_is_a_one_line_error(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = _run(["score", DATA / "rows.jsonl", "-o", blocker / "out.jsonl"], capsys)
+    assert code == 2 and "cannot write output" in err and len(err.strip().splitlines()) == 1
+
+
+def test_calibration_file_is_applied(tmp_path, capsys, jsonl_output):
+    from medcot.calibrate import Calibration, DimensionFit
+
+    cal = Calibration(features=[], means=[], scales=[], dimensions={"clinical_value": DimensionFit([], 4.25, 10)})
+    path = cal.save(tmp_path / "cal.json")
+    out = tmp_path / "out.jsonl"
+    code, _, _ = _run(["score", DATA / "rows.jsonl", "-o", out, "--calibration", path, "--quiet"], capsys)
+    assert code == 0
+    rows = _read(out)
+    # the scorer's anti-gaming caps still apply after calibration (row s3 is a bare "选C")
+    assert [r["clinical_value"] for r in rows if r["id"] != "s3"] == [4.25] * 4
+    assert [r["clinical_value"] for r in jsonl_output if r["id"] != "s3"] != [4.25] * 4
+    assert rows[2]["clinical_value"] < 4.25
+    code, _, err = _run(["score", DATA / "rows.jsonl", "-o", out, "--calibration", tmp_path / "nope.json"], capsys)
+    assert code == 2 and "nope.json" in err
+
+
+def test_thuocl_lexicon_is_accepted(thuocl_path, tmp_path, capsys):
+    out = tmp_path / "out.jsonl"
+    code, stdout, _ = _run(["score", DATA / "rows.jsonl", "-o", out, "--lexicon", thuocl_path, "--json"], capsys)
+    assert code == 0 and json.loads(stdout)["n_scored"] == 5

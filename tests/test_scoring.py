@@ -274,3 +274,16 @@ def test_no_answer_found_counts_as_wrong_when_gold_is_known():
     assert rows[1].extracted_answer is None and rows[1].answer_correct is False
     assert rows[2].answer_correct is None and rows[2].gold_answer is None
     assert summary.n_with_answer == 2 and summary.means["answer_accuracy"] == pytest.approx(0.5)
+
+
+def test_gb18030_csv_is_read_like_utf8(tmp_path):
+    """Excel saves Chinese CSV as GBK/GB18030; it must read the same as the UTF-8 file."""
+    text = (DATA / "rows_zh.csv").read_text(encoding="utf-8-sig")
+    gbk = tmp_path / "rows_gbk.csv"
+    gbk.write_bytes(text.encode("gb18030"))
+    expected = [_key(i) for i in scoring.normalize_records(scoring.read_predictions(DATA / "rows_zh.csv"))]
+    assert [_key(i) for i in scoring.normalize_records(scoring.read_predictions(gbk))] == expected
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"prediction": "\xff\xfe\x81"}\n')
+    with pytest.raises(InputError, match="bad.jsonl: not UTF-8 or GB18030"):
+        scoring.read_predictions(bad)

@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 # Below this many rows a progress bar is noise.
 PROGRESS_MIN_ROWS = 200
+# Rows with an error listed under the summary table (all of them are in the output file).
+SHOW_ERRORS = 5
 
 
 def _labels() -> dict[str, str]:
@@ -93,6 +95,9 @@ def score_command(
                                           help="Environment variable holding the API key."),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Concurrent judge requests."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Judge response cache folder."),
+    judge_timeout: Optional[float] = typer.Option(None, "--judge-timeout", help="Seconds per judge request."),
+    judge_max_retries: Optional[int] = typer.Option(None, "--judge-max-retries", min=0,
+                                                    help="Retries on timeouts, 429 and 5xx."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for machines)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -110,6 +115,8 @@ def score_command(
         "api_key_env": judge_api_key_env,
         "concurrency": concurrency,
         "cache_dir": str(cache_dir) if cache_dir is not None else None,
+        "timeout": judge_timeout,
+        "max_retries": judge_max_retries,
     }
     results = scoring.score_items(
         items,
@@ -119,16 +126,21 @@ def score_command(
         judge_options=judge_options if backend == "judge" else None,
         progress=progress,
     )
-    assert len(results) == len(rows)  # rows in = rows out
+    if len(results) != len(rows):  # rows in = rows out, always
+        raise RuntimeError(f"internal error: {len(rows)} rows in but {len(results)} results")
     scoring.write_jsonl(results, output)
     summary = scoring.aggregate(results, bootstrap=bootstrap, seed=seed, confidence=confidence)
-    for r in results:
-        if r.error:
-            logger.info("%s", r.error)
+    errors = [r.error for r in results if r.error]
+    for err in errors:
+        logger.info("%s", err)
     if as_json:
         typer.echo(json.dumps({**summary.to_dict(), "output": str(output)}, ensure_ascii=False))
     else:
         print_summary(summary, output=output)
+        for err in errors[:SHOW_ERRORS]:
+            typer.echo(f"  {err}")
+        if len(errors) > SHOW_ERRORS:
+            typer.echo(f"  ... {len(errors) - SHOW_ERRORS} more rows with an error (see the 'error' field of {output})")
 
 
 def register(app: typer.Typer) -> None:

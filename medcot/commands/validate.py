@@ -10,16 +10,19 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from medcot import schema
 
+if TYPE_CHECKING:
+    from medcot.ingest import IngestResult
+
 logger = logging.getLogger(__name__)
 
 
-def summarize(result: "IngestResult") -> list[str]:  # noqa: F821 - imported lazily below
+def summarize(result: IngestResult) -> list[str]:
     """Lines of the human summary: per file, totals, splits, and rejects per field/reason.
 
     >>> from medcot.ingest import IngestResult, FileStats, Reject
@@ -54,10 +57,10 @@ def _reason_kind(reason: str) -> str:
 
 
 def validate(
-    raw: list[Path] = typer.Argument(..., help="Raw release: files and/or folders (JSON, JSONL, CSV, TSV, XLSX, Parquet, .gz)."),
-    aliases: Optional[Path] = typer.Option(None, "--aliases", help="Extra column aliases: JSON or TOML {\"column\": \"field\"}."),
-    rejects: Path = typer.Option(Path("rejects.jsonl"), "--rejects", help="Where to write the rejects report (JSON Lines)."),
-    seed: int = typer.Option(schema.DEFAULT_SPLIT_SEED, "--seed", help="Seed of the split used when the release has none."),
+    raw: Annotated[list[Path], typer.Argument(help="Raw release: files and/or folders (JSON, JSONL, CSV, TSV, XLSX, Parquet, .gz).")],
+    aliases: Annotated[Optional[Path], typer.Option("--aliases", help="Extra column aliases: JSON or TOML {\"column\": \"field\"}.")] = None,
+    rejects: Annotated[Path, typer.Option("--rejects", help="Where to write the rejects report (JSON Lines).")] = Path("rejects.jsonl"),
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the split used when the release has none.")] = schema.DEFAULT_SPLIT_SEED,
 ) -> None:
     """Check a raw release: every row becomes a record or a reject (file, line, field, reason)."""
     from medcot.ingest import ingest, write_rejects

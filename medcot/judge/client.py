@@ -32,7 +32,14 @@ from urllib.parse import urlparse
 
 from medcot.errors import InputError
 from medcot.judge.cache import JudgeCache, cache_key
-from medcot.judge.prompt import PROMPT_VERSION, ParseError, parse_reply, reask_messages, render_messages
+from medcot.judge.prompt import (
+    PROMPT_VERSION,
+    ParseError,
+    parse_reply,
+    reask_messages,
+    render_messages,
+    weighted_scores,
+)
 from medcot.schema import RUBRIC_DIMENSIONS
 
 logger = logging.getLogger(__name__)
@@ -47,6 +54,9 @@ class JudgeResult:
 
     ``scores`` maps every dimension to a float 1-5, or to None when the item is missing; ``error``
     then says why. ``overall`` is the mean of the five scores (None unless all five are present).
+    With ``logprobs=True``, ``scores`` are probability-weighted (G-Eval style) where the endpoint
+    returned log-probabilities for the score token, ``int_scores`` keep the integers the judge wrote
+    and ``weighted`` lists the dimensions that were weighted.
     """
 
     scores: dict[str, float | None]
@@ -58,9 +68,11 @@ class JudgeResult:
     calls: int = 0
     model: str | None = None
     prompt_version: str = PROMPT_VERSION
+    int_scores: dict[str, int] | None = None
+    weighted: list[str] = field(default_factory=list)
 
     @classmethod
-    def missing(cls, error: str, *, id: str | None = None, calls: int = 0, model: str | None = None) -> "JudgeResult":
+    def missing(cls, error: str, *, id: str | None = None, calls: int = 0, model: str | None = None) -> JudgeResult:
         """A result with no scores and the reason.
 
         >>> JudgeResult.missing("HTTP 500").scores["clinical_value"] is None
@@ -74,10 +86,13 @@ class JudgeResult:
         return asdict(self)
 
 
-def _scores_result(scores: Mapping[str, int], rationales: Mapping[str, str], **kw: Any) -> JudgeResult:
-    floats = {k: float(scores[k]) for k in RUBRIC_DIMENSIONS}
+def _scores_result(scores: Mapping[str, int], rationales: Mapping[str, str], *,
+                   weighted: Mapping[str, float] | None = None, **kw: Any) -> JudgeResult:
+    weighted = dict(weighted or {})
+    floats = {k: float(weighted.get(k, scores[k])) for k in RUBRIC_DIMENSIONS}
     overall = round(sum(floats.values()) / len(floats), 4)
-    return JudgeResult(floats, overall, dict(rationales), **kw)
+    return JudgeResult(floats, overall, dict(rationales), int_scores={k: int(scores[k]) for k in RUBRIC_DIMENSIONS},
+                       weighted=[k for k in RUBRIC_DIMENSIONS if k in weighted], **kw)
 
 
 def resolve_api_key(api_key_env: str, base_url: str) -> str:
@@ -166,6 +181,8 @@ class JudgeOptions:
     backoff_cap: float = 20.0
     seed: int = 0
     progress: bool = False
+    logprobs: bool = False
+    top_logprobs: int = 5
     extra_body: dict[str, Any] = field(default_factory=dict)
 
 
@@ -209,8 +226,10 @@ class _Runner:
         self.cache = cache
         self.sem = asyncio.Semaphore(max(1, opts.concurrency))
 
-    async def _complete(self, messages: list[dict[str, str]], rng: random.Random) -> tuple[str | None, int]:
-        """One chat completion with bounded transport retries; returns (content, calls made)."""
+    async def _complete(self, messages: list[dict[str, str]], rng: random.Random) -> tuple[str | None, Any, int]:
+        """One chat completion with bounded transport retries; returns (content, logprob tokens, calls)."""
+        import openai
+
         o = self.opts
         calls = 0
         last = ""
@@ -220,11 +239,14 @@ class _Runner:
                 resp = await self.client.chat.completions.create(
                     model=o.model, messages=messages, temperature=o.temperature,
                     max_tokens=o.max_tokens, timeout=o.timeout,
+                    **({"logprobs": True, "top_logprobs": o.top_logprobs} if o.logprobs else {}),
                     **({"extra_body": o.extra_body} if o.extra_body else {}),
                 )
                 choice = resp.choices[0] if resp.choices else None
-                return (choice.message.content if choice and choice.message else None), calls
-            except Exception as exc:  # noqa: BLE001 - classified below; unknown errors are not retried
+                content = choice.message.content if choice and choice.message else None
+                tokens = choice.logprobs.content if choice is not None and choice.logprobs is not None else None
+                return content, tokens, calls
+            except openai.OpenAIError as exc:  # anything else is a bug and propagates
                 retryable, last, retry_after = _classify(exc)
                 if not retryable or attempt == o.max_retries:
                     raise _CallFailed(f"{last} after {calls} call(s)", calls) from None
@@ -238,11 +260,17 @@ class _Runner:
         item_id = fields.pop("id")
         messages = render_messages(**fields)
         key = cache_key(prompt_version=PROMPT_VERSION, model=o.model, messages=messages,
-                        temperature=o.temperature, extra={"max_tokens": o.max_tokens, **o.extra_body})
+                        temperature=o.temperature,
+                        extra={"max_tokens": o.max_tokens, **o.extra_body,
+                               **({"logprobs": o.top_logprobs} if o.logprobs else {})})
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
-                return _scores_result(hit["scores"], hit["rationales"], id=item_id, cached=True, model=o.model)
+                try:
+                    return _scores_result(hit["scores"], hit["rationales"], weighted=hit.get("weighted"),
+                                          id=item_id, cached=True, model=o.model)
+                except (KeyError, TypeError, ValueError, AttributeError):
+                    logger.warning("judge cache: entry %s lacks valid scores; recomputing", key[:16])
         rng = random.Random(f"{o.seed}:{index}")
         calls = 0
         async with self.sem:
@@ -250,7 +278,7 @@ class _Runner:
             error = ""
             for reask in range(o.max_reasks + 1):
                 try:
-                    content, n = await self._complete(convo, rng)
+                    content, tokens, n = await self._complete(convo, rng)
                 except _CallFailed as exc:
                     return JudgeResult.missing(str(exc), id=item_id, calls=calls + exc.calls, model=o.model)
                 calls += n
@@ -261,10 +289,11 @@ class _Runner:
                     logger.debug("judge: item %d unusable reply (%s); re-ask %d", index, error, reask + 1)
                     convo = reask_messages(messages, content or "", error)
                     continue
+                weighted = weighted_scores(content or "", tokens) if o.logprobs else {}
                 if self.cache is not None:
-                    self.cache.put(key, {"prompt_version": PROMPT_VERSION, "model": o.model,
-                                         "scores": scores, "rationales": rationales})
-                return _scores_result(scores, rationales, id=item_id, calls=calls, model=o.model)
+                    self.cache.put(key, {"prompt_version": PROMPT_VERSION, "model": o.model, "scores": scores,
+                                         "rationales": rationales, "weighted": weighted})
+                return _scores_result(scores, rationales, weighted=weighted, id=item_id, calls=calls, model=o.model)
         return JudgeResult.missing(f"unparseable reply after {o.max_reasks + 1} attempt(s): {error}",
                                    id=item_id, calls=calls, model=o.model)
 
@@ -280,6 +309,7 @@ async def ajudge_many(items: Iterable[Any], *, base_url: str, model: str, api_ke
                       temperature: float = 0.0, max_tokens: int | None = 1024, timeout: float = 60.0,
                       max_retries: int = 4, max_reasks: int = 2, backoff_base: float = 0.5,
                       backoff_cap: float = 20.0, seed: int = 0, progress: bool = False,
+                      logprobs: bool = False, top_logprobs: int = 5,
                       extra_body: dict[str, Any] | None = None) -> list[JudgeResult]:
     """Async form of :func:`judge_many` (use it from code that already runs an event loop)."""
     try:
@@ -291,7 +321,8 @@ async def ajudge_many(items: Iterable[Any], *, base_url: str, model: str, api_ke
     opts = JudgeOptions(base_url=base_url, model=model, api_key_env=api_key_env, concurrency=concurrency,
                         cache_dir=cache_dir, temperature=temperature, max_tokens=max_tokens, timeout=timeout,
                         max_retries=max_retries, max_reasks=max_reasks, backoff_base=backoff_base,
-                        backoff_cap=backoff_cap, seed=seed, progress=progress, extra_body=dict(extra_body or {}))
+                        backoff_cap=backoff_cap, seed=seed, progress=progress, logprobs=logprobs,
+                        top_logprobs=top_logprobs, extra_body=dict(extra_body or {}))
     fields = [_item_fields(item, i) for i, item in enumerate(items)]
     cache = JudgeCache(cache_dir) if cache_dir is not None else None
     client = openai.AsyncOpenAI(base_url=base_url, api_key=resolve_api_key(api_key_env, base_url),
@@ -307,13 +338,16 @@ async def ajudge_many(items: Iterable[Any], *, base_url: str, model: str, api_ke
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(fields), desc=f"judge {model}", unit="item")
+    tasks = [asyncio.create_task(run(i)) for i in range(len(fields))]
     try:
-        tasks = [asyncio.create_task(run(i)) for i in range(len(fields))]
         for fut in asyncio.as_completed(tasks):
             await fut
             if bar is not None:
                 bar.update(1)
     finally:
+        for t in tasks:
+            t.cancel()  # no-op for finished tasks; stops the rest if one raised
+        await asyncio.gather(*tasks, return_exceptions=True)
         if bar is not None:
             bar.close()
         await client.close()
@@ -340,7 +374,9 @@ def judge_many(items: Sequence[Any], *, base_url: str, model: str, api_key_env: 
         **options: ``temperature`` (0.0), ``max_tokens`` (1024), ``timeout`` seconds (60),
             ``max_retries`` for timeouts/429/5xx (4), ``max_reasks`` for unusable replies (2),
             ``backoff_base`` (0.5 s), ``backoff_cap`` (20 s), ``seed`` of the jitter (0),
-            ``progress`` (False), ``extra_body`` (dict sent with every request).
+            ``progress`` (False), ``logprobs`` (False: when True, ask for ``top_logprobs`` (5) and
+            return probability-weighted scores, G-Eval style, where the endpoint supports it),
+            ``extra_body`` (dict sent with every request).
 
     Returns:
         One :class:`JudgeResult` per item, in input order. A failed item has all scores None and

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -333,3 +334,61 @@ def update_card(text: str) -> str:
     if start < 0 or end < start:
         return text
     return text[: start + len(CARD_START)] + "\n" + descriptors_markdown() + text[end:]
+
+
+def weighted_scores(content: str, tokens: Sequence[Any] | None) -> dict[str, float]:
+    """Probability-weighted scores (G-Eval style) from the token log-probabilities of a reply.
+
+    For each dimension, the token holding its score digit in ``content`` is located; when that token
+    is exactly the digit, the score is ``sum(p(d) * d) / sum(p(d))`` over the digits 1-5 among its
+    ``top_logprobs``. Dimensions whose digit cannot be located this way are left out (the caller keeps
+    the integer score), as is everything when the tokens do not spell out ``content``.
+
+    Args:
+        content: the assistant reply that parsed.
+        tokens: ``choice.logprobs.content`` — objects or dicts with ``token``, ``logprob`` and
+            ``top_logprobs`` (each with ``token`` and ``logprob``).
+
+    Returns:
+        ``{dimension: float}`` for the dimensions that could be weighted.
+
+    >>> import math
+    >>> toks = [{"token": '{"scores": {"clinical_value": ', "logprob": 0.0, "top_logprobs": []},
+    ...         {"token": "4", "logprob": math.log(0.5), "top_logprobs": [
+    ...             {"token": "4", "logprob": math.log(0.5)}, {"token": "5", "logprob": math.log(0.5)}]},
+    ...         {"token": "}}", "logprob": 0.0, "top_logprobs": []}]
+    >>> weighted_scores('{"scores": {"clinical_value": 4}}', toks)
+    {'clinical_value': 4.5}
+    """
+    if not tokens:
+        return {}
+
+    def get(obj: Any, name: str) -> Any:
+        return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+    texts = [get(t, "token") or "" for t in tokens]
+    if "".join(texts) != content:
+        return {}
+    starts, pos = [], 0
+    for t in texts:
+        starts.append(pos)
+        pos += len(t)
+    out: dict[str, float] = {}
+    for dim in RUBRIC_DIMENSIONS:
+        m = re.search(rf'"{dim}"\s*:\s*([1-5])\b', content)
+        if not m:
+            continue
+        at = m.start(1)
+        idx = next((i for i in range(len(texts)) if starts[i] <= at < starts[i] + len(texts[i])), None)
+        if idx is None or texts[idx].strip() != m.group(1):
+            continue
+        num = den = 0.0
+        for alt in get(tokens[idx], "top_logprobs") or []:
+            tok, lp = (get(alt, "token") or "").strip(), get(alt, "logprob")
+            if tok in {"1", "2", "3", "4", "5"} and lp is not None:
+                p = math.exp(float(lp))
+                num += p * int(tok)
+                den += p
+        if den > 0:
+            out[dim] = round(num / den, 4)
+    return out

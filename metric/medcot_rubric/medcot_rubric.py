@@ -58,6 +58,8 @@ Args:
     judge_api_key_env (`str`, default "OPENAI_API_KEY"): environment variable holding the key.
     judge_concurrency (`int`, default 8): concurrent judge requests.
     judge_cache_dir (`str`, optional): on-disk cache so reruns cost no calls.
+    judge_timeout (`float`, optional), judge_max_retries (`int`, optional): per-request timeout in
+        seconds and retries on timeouts / 429 / 5xx (the judge's defaults when None).
 
 Returns:
     medical_correctness, reasoning_structure, information_sufficiency, terminology_clarity,
@@ -191,6 +193,8 @@ class MedcotRubric(evaluate.Metric):
         judge_api_key_env="OPENAI_API_KEY",
         judge_concurrency=8,
         judge_cache_dir=None,
+        judge_timeout=None,
+        judge_max_retries=None,
     ):
         if backend is None:
             backend = "judge" if self.config_name == "judge" else "heuristic"
@@ -204,6 +208,8 @@ class MedcotRubric(evaluate.Metric):
                 "api_key_env": judge_api_key_env,
                 "concurrency": judge_concurrency,
                 "cache_dir": judge_cache_dir,
+                "timeout": judge_timeout,
+                "max_retries": judge_max_retries,
             }
         rows, summary = scoring.score_batch(
             list(predictions),

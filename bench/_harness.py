@@ -1,0 +1,294 @@
+"""Shared helpers of the benchmark scripts: run a step in its own process, time it, measure its peak RSS.
+
+Every measured step is a separate child process, so each figure is the whole-process cost of that
+step (interpreter start, imports, work) and the peak RSS of one step never leaks into the next.
+
+Peak RSS is the larger of two readings:
+
+* ``ru_maxrss`` of the child from ``os.wait4`` (the largest single process in the child's tree that
+  was waited for — exact, but a maximum, not a sum, over worker processes);
+* the sum of RSS over the child's whole process tree, polled with psutil every ``POLL_S`` seconds
+  (catches concurrent worker pools; may miss a peak shorter than the poll interval).
+
+A child may print one line ``BENCH_RESULT {json}`` on stdout to report in-process figures (for
+example the seconds spent in the scoring call alone); it lands in :attr:`Measurement.inner`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+POLL_S = 0.05
+RESULT_PREFIX = "BENCH_RESULT "
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Measurement:
+    """One measured step (or the median of several repetitions)."""
+
+    label: str
+    seconds: float | None  # whole-process wall time; None when the step failed
+    peak_rss_mb: float | None
+    returncode: int
+    inner: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None  # last stderr line of a failed step
+    runs: list[float] = field(default_factory=list)  # wall time of every repetition
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and self.seconds is not None
+
+
+def _tree_rss(proc: Any) -> int:
+    import psutil
+
+    total = 0
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def _poll_rss(pid: int, stop: threading.Event, peak: list[int]) -> None:
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+    except Exception:  # psutil missing or the child already gone: rely on ru_maxrss
+        return
+    while not stop.is_set():
+        peak[0] = max(peak[0], _tree_rss(proc))
+        stop.wait(POLL_S)
+
+
+def _parse_inner(stdout: str) -> dict[str, Any]:
+    inner: dict[str, Any] = {}
+    for line in stdout.splitlines():
+        if line.startswith(RESULT_PREFIX):
+            inner.update(json.loads(line[len(RESULT_PREFIX):]))
+    return inner
+
+
+def run_step(label: str, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
+             cwd: str | Path | None = None, timeout: float | None = None) -> Measurement:
+    """Run ``argv`` as a child process and measure its wall time and peak RSS.
+
+    Args:
+        label: row label of the step.
+        argv: the command (e.g. ``[sys.executable, "-c", code]``).
+        env: environment of the child (default: this process's).
+        cwd: working directory of the child.
+        timeout: seconds after which the child is killed (the step then counts as failed).
+
+    Returns:
+        A :class:`Measurement`; ``seconds`` is None when the step failed.
+
+    >>> m = run_step("hello", [sys.executable, "-c", "print('BENCH_RESULT {\\"x\\": 1}')"])
+    >>> m.ok, m.inner, m.peak_rss_mb > 1
+    (True, {'x': 1}, True)
+    """
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out, tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(list(argv), stdout=out, stderr=err, env=dict(env) if env is not None else None,
+                                cwd=str(cwd) if cwd else None)
+        stop, peak = threading.Event(), [0]
+        poller = threading.Thread(target=_poll_rss, args=(proc.pid, stop, peak), daemon=True)
+        poller.start()
+        timer = None
+        if timeout:
+            timer = threading.Timer(timeout, proc.kill)
+            timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if timer:
+            timer.cancel()
+        stop.set()
+        poller.join()
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    # ru_maxrss is in KiB on Linux.
+    peak_mb = max(usage.ru_maxrss * 1024, peak[0]) / 2**20
+    rc = proc.returncode
+    if rc != 0:
+        lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
+        error = lines[-1][:300] if lines else f"exit code {rc}"
+        logger.warning("step %s failed (%s): %s", label, rc, error)
+        return Measurement(label, None, round(peak_mb, 1), rc, _parse_inner(stdout), error, [round(seconds, 3)])
+    return Measurement(label, round(seconds, 3), round(peak_mb, 1), rc, _parse_inner(stdout), None, [round(seconds, 3)])
+
+
+def run_repeated(label: str, make_argv: Any, *, repeat: int = 3, env_for: Any = None,
+                 timeout: float | None = None) -> Measurement:
+    """Run a step ``repeat`` times (fresh arguments/env per run) and keep the median time.
+
+    Args:
+        label: row label.
+        make_argv: ``make_argv(i) -> argv`` for repetition ``i``.
+        repeat: number of repetitions.
+        env_for: optional ``env_for(i) -> env``.
+        timeout: per-run timeout in seconds.
+
+    Returns:
+        The median wall time, the largest peak RSS, ``runs`` holding every wall time; the first
+        failure is returned as is.
+
+    >>> m = run_repeated("noop", lambda i: [sys.executable, "-c", "pass"], repeat=2)
+    >>> m.ok, len(m.runs)
+    (True, 2)
+    """
+    runs: list[Measurement] = []
+    for i in range(repeat):
+        m = run_step(label, make_argv(i), env=env_for(i) if env_for else None, timeout=timeout)
+        if not m.ok:
+            return m
+        runs.append(m)
+    secs = [m.seconds for m in runs if m.seconds is not None]
+    med = statistics.median(secs)
+    inner: dict[str, Any] = {}
+    for key in runs[0].inner:
+        vals = [m.inner.get(key) for m in runs]
+        inner[key] = statistics.median(vals) if all(isinstance(v, (int, float)) for v in vals) else vals[0]
+    return Measurement(label, round(med, 3), max(m.peak_rss_mb or 0 for m in runs), 0, inner, None,
+                       [m.seconds or 0.0 for m in runs])
+
+
+def hf_env(cache_root: str | Path) -> dict[str, str]:
+    """Environment for a child with a fresh, private Hugging Face cache and no network.
+
+    >>> e = hf_env("/tmp/x")
+    >>> e["HF_DATASETS_CACHE"], e["HF_HUB_OFFLINE"]
+    ('/tmp/x/datasets', '1')
+    """
+    root = Path(cache_root)
+    env = dict(os.environ)
+    env.update({
+        "HF_HOME": str(root / "home"),
+        "HF_DATASETS_CACHE": str(root / "datasets"),
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+        "TQDM_DISABLE": "1",
+        "PYTHONHASHSEED": "0",
+    })
+    return env
+
+
+@contextmanager
+def workdir(keep: str | None = None) -> Iterator[Path]:
+    """A temporary working directory, removed afterwards unless ``keep`` names a directory to use."""
+    if keep:
+        path = Path(keep)
+        path.mkdir(parents=True, exist_ok=True)
+        yield path
+        return
+    path = Path(tempfile.mkdtemp(prefix="medcot-bench-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def python_step(code: str) -> list[str]:
+    """argv running ``code`` in a fresh interpreter of this Python (the project venv)."""
+    return [sys.executable, "-c", code]
+
+
+def fmt(x: float | None, digits: int = 2) -> str:
+    """Format a number for the table; ``—`` for a missing value.
+
+    >>> fmt(1.234), fmt(None)
+    ('1.23', '—')
+    """
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    """``a / b`` or None when either is missing or ``b`` is zero.
+
+    >>> ratio(3.0, 1.5), ratio(None, 1.0)
+    (2.0, None)
+    """
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def table(rows: Sequence[Measurement], *, baseline: Measurement | None, extra: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """Markdown table: step, seconds, ratio vs ``baseline``, peak RSS, notes.
+
+    >>> b = Measurement("plain", 2.0, 100.0, 0)
+    >>> print(table([b, Measurement("ours", 3.0, 150.0, 0)], baseline=b).splitlines()[-1])
+    | ours | 3.00 | 1.50x | 150 | 1.50x |  |
+    """
+    lines = [
+        "| step | seconds | time vs baseline | peak RSS MB | RSS vs baseline | notes |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for m in rows:
+        r = ratio(m.seconds, baseline.seconds) if baseline else None
+        rr = ratio(m.peak_rss_mb, baseline.peak_rss_mb) if baseline else None
+        note = m.note
+        if not m.ok:
+            note = (note + "; " if note else "") + f"FAILED: {m.error}"
+        lines.append(
+            f"| {m.label} | {fmt(m.seconds)} | {'—' if r is None else f'{r:.2f}x'} | {fmt(m.peak_rss_mb, 0)} | "
+            f"{'—' if rr is None else f'{rr:.2f}x'} | {note} |"
+        )
+    return "\n".join(lines)
+
+
+def emit(title: str, body: str, *, payload: Mapping[str, Any], json_out: str | None) -> None:
+    """Print the markdown report and optionally write the raw figures as JSON."""
+    print(f"## {title}\n")
+    print(body)
+    if json_out:
+        Path(json_out).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_out).write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, Measurement):
+        return asdict(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(type(obj))
+
+
+def machine_line() -> str:
+    """One line describing the machine and library versions (for the report)."""
+    import platform
+
+    vers = []
+    for mod in ("datasets", "pyarrow", "numpy"):
+        try:
+            vers.append(f"{mod} {__import__(mod).__version__}")
+        except Exception:  # a missing library is worth a mention, not a crash
+            vers.append(f"{mod} missing")
+    return f"Python {platform.python_version()}, {os.cpu_count()} cores, " + ", ".join(vers)

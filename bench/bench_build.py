@@ -1,0 +1,109 @@
+#!/usr/bin/env python
+"""Benchmark: raw release -> Hub-ready folder (all configs) vs the plain json -> parquet path.
+
+Measured, each in its own process with a fresh Hugging Face cache:
+
+* ``medcot build --data-dir RAW --out DIR --no-verify`` (all configs, card included);
+* baseline: ``load_dataset("json", data_files=RAW)`` + ``Dataset.to_parquet`` of the same rows.
+
+Target (issue 5): medcot build <= 3x the baseline. The raw release is the synthetic one of
+``bench/generate_release.py`` (benchmark-only data).
+
+Usage::
+
+    python bench/bench_build.py                 # 31,247 records
+    python bench/bench_build.py --scale 4       # 124,988 records
+    python bench/bench_build.py --smoke         # tiny, seconds (used by the tests)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _harness as h  # noqa: E402
+from generate_release import FULL_SCALE, write_release  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+BASELINE_CODE = """
+from datasets import load_dataset
+ds = load_dataset("json", data_files={raw!r}, split="train", cache_dir={cache!r})
+ds.to_parquet({out!r})
+print("BENCH_RESULT " + __import__("json").dumps({{"rows": ds.num_rows}}))
+"""
+
+
+def build_argv(raw_dir: Path, out: Path) -> list[str]:
+    """The ``medcot build`` command line measured by this benchmark."""
+    return [sys.executable, "-m", "medcot.cli", "build", "--data-dir", str(raw_dir), "--out", str(out), "--no-verify"]
+
+
+def folder_rows(out: Path) -> dict[str, int]:
+    """Rows per config of a built folder (``data/<config>/*.parquet``), read from Parquet footers.
+
+    >>> folder_rows(Path("/nonexistent"))
+    {}
+    """
+    import pyarrow.parquet as pq
+
+    rows: dict[str, int] = {}
+    data = out / "data"
+    if not data.is_dir():
+        return rows
+    for cfg in sorted(p for p in data.iterdir() if p.is_dir()):
+        rows[cfg.name] = sum(pq.ParquetFile(f).metadata.num_rows for f in sorted(cfg.rglob("*.parquet")))
+    return rows
+
+
+def run(n: int, *, seed: int, work: Path, timeout: float | None) -> dict[str, Any]:
+    """Generate the release, run both steps and return the measurements and notes."""
+    raw_dir = work / "raw"
+    gen = write_release(raw_dir / "release.jsonl", n=n, seed=seed)
+    raw = Path(gen["path"])
+
+    base = h.run_step(
+        "plain: load_dataset(json) + to_parquet (baseline)",
+        h.python_step(BASELINE_CODE.format(raw=str(raw), cache=str(work / "cache-plain" / "datasets"),
+                                           out=str(work / "plain.parquet"))),
+        env=h.hf_env(work / "cache-plain"), timeout=timeout,
+    )
+    ours = h.run_step("medcot build (all configs)", build_argv(raw_dir, work / "hub"),
+                      env=h.hf_env(work / "cache-build"), timeout=timeout)
+    rows = folder_rows(work / "hub")
+    if ours.ok:
+        ours.note = "rows per config: " + ", ".join(f"{k}={v:,}" for k, v in rows.items())
+    if base.ok:
+        base.note = f"rows={base.inner.get('rows', 0):,}"
+    return {"n": n, "raw_bytes": gen["bytes"], "generate_seconds": gen["seconds"], "baseline": base,
+            "steps": [base, ours], "rows_per_config": rows}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line of the build benchmark."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=None, help=f"records (default {FULL_SCALE:,})")
+    ap.add_argument("--scale", type=float, default=None, help="multiple of the full scale")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--smoke", action="store_true", help="tiny run (200 records) for the tests")
+    ap.add_argument("--json", dest="json_out", default=None, help="also write the figures as JSON")
+    ap.add_argument("--workdir", default=None, help="keep inputs/outputs here instead of a temp dir")
+    ap.add_argument("--timeout", type=float, default=None, help="per-step timeout in seconds")
+    args = ap.parse_args(argv)
+    n = 200 if args.smoke else (args.n or round(FULL_SCALE * (args.scale or 1)))
+    with h.workdir(args.workdir) as work:
+        res = run(n, seed=args.seed, work=work, timeout=args.timeout)
+    body = h.table(res["steps"], baseline=res["baseline"])
+    body += (f"\n\n{n:,} synthetic records ({res['raw_bytes'] / 2**20:.1f} MB JSONL, seed {args.seed}); "
+             f"target: medcot build <= 3x baseline. {h.machine_line()}")
+    h.emit(f"build: raw release -> Hub folder ({n:,} records)", body, payload=res, json_out=args.json_out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

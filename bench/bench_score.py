@@ -1,0 +1,184 @@
+#!/usr/bin/env python
+"""Benchmark: offline rubric scoring vs rouge_score's character ROUGE-L on the same pairs.
+
+Measured, each in its own process:
+
+* ``medcot.rubric.RubricScorer().score_many(items)`` — all five dimensions + char ROUGE-L — on N
+  (prediction, reference) pairs (default 31,247);
+* baseline: ``rouge_score.rouge_scorer.RougeScorer(["rougeL"], tokenizer=<char tokenizer>)`` — the
+  library evaluate's ``rouge`` wraps, with a character tokenizer as Chinese benchmarks use — on the
+  same pairs. rouge_score's LCS is pure Python and quadratic in the text length; in the default
+  (quick) mode it runs on a deterministic random subsample and its time is extrapolated linearly to
+  N pairs (the table says so). ``--full`` runs it on every pair.
+
+Predictions are deterministic corruptions of the reference CoT (sentences dropped / shuffled, terms
+swapped, answer changed, truncated) or another record's CoT; see ``generate_release.iter_pairs``.
+
+Target (issue 5): rubric <= 0.05x the baseline's time, peak RSS < 1 GB.
+
+Usage::
+
+    python bench/bench_score.py                  # 31,247 pairs, baseline on a 500-pair subsample
+    python bench/bench_score.py --full           # baseline on all pairs (slow: tens of minutes)
+    python bench/bench_score.py --smoke          # tiny, seconds (used by the tests)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _harness as h  # noqa: E402
+from generate_release import FULL_SCALE, write_pairs  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+QUICK_SAMPLE = 500
+
+# Reads the items outside the timed region and reports the in-process scoring time separately.
+RUBRIC_CODE = """
+import json, time
+t0 = time.perf_counter()
+from medcot.rubric import RubricScorer
+items = [json.loads(line) for line in open({pairs!r}, encoding="utf-8")]
+t1 = time.perf_counter()
+scorer = RubricScorer()
+results = scorer.score_many(items)
+t2 = time.perf_counter()
+assert len(results) == len(items)
+with open({values!r}, "w") as fh:
+    json.dump([r.rouge_l for r in results], fh)
+overall = sum(r.overall for r in results) / max(len(results), 1)
+print("BENCH_RESULT " + json.dumps({{"pairs": len(results), "setup_seconds": round(t1 - t0, 3),
+      "compute_seconds": round(t2 - t1, 3), "mean_overall": round(overall, 4)}}))
+"""
+
+BASELINE_CODE = """
+import json, time
+import numpy as np
+t0 = time.perf_counter()
+from rouge_score import rouge_scorer
+
+class CharTokenizer:
+    # One token per character, as character-level Chinese ROUGE-L does.
+    def tokenize(self, text):
+        return list(text)
+
+items = [json.loads(line) for line in open({pairs!r}, encoding="utf-8")]
+n = len(items)
+sample = {sample!r}
+if sample and sample < n:
+    idx = sorted(np.random.Generator(np.random.PCG64(12345)).choice(n, size=sample, replace=False).tolist())
+else:
+    idx = list(range(n))
+scorer = rouge_scorer.RougeScorer(["rougeL"], tokenizer=CharTokenizer())
+t1 = time.perf_counter()
+values = [scorer.score(items[i]["reference"], items[i]["prediction"])["rougeL"].fmeasure for i in idx]
+t2 = time.perf_counter()
+with open({values!r}, "w") as fh:
+    json.dump({{"idx": idx, "f": values}}, fh)
+print("BENCH_RESULT " + json.dumps({{"pairs": n, "scored": len(idx), "setup_seconds": round(t1 - t0, 3),
+      "compute_seconds": round(t2 - t1, 3)}}))
+"""
+
+
+def extrapolate(m: h.Measurement) -> h.Measurement:
+    """Scale a subsampled baseline to all pairs: setup/import time + compute time x pairs/scored.
+
+    >>> m = h.Measurement("b", 12.0, 50.0, 0, {"pairs": 100, "scored": 10, "compute_seconds": 10.0})
+    >>> extrapolate(m).seconds
+    102.0
+    """
+    pairs, scored = m.inner.get("pairs"), m.inner.get("scored")
+    if not m.ok or not pairs or not scored or scored >= pairs:
+        return m
+    compute = float(m.inner["compute_seconds"])
+    overhead = (m.seconds or 0.0) - compute
+    est = overhead + compute * pairs / scored
+    return h.Measurement(
+        f"{m.label} [extrapolated]", round(est, 3), m.peak_rss_mb, 0, dict(m.inner), None, m.runs,
+        f"measured {scored:,} of {pairs:,} pairs in {compute:.2f} s ({1000 * compute / scored:.1f} ms/pair), "
+        f"scaled linearly; whole process {m.seconds:.2f} s",
+    )
+
+
+def agreement(rubric_values: Path, baseline_values: Path) -> dict[str, float] | None:
+    """Mean / max |difference| between medcot's char ROUGE-L F and rouge_score's on the scored pairs.
+
+    medcot normalises text before the LCS (see ``medcot.textsim.char_normalize``) and rouge_score does
+    not, so small differences are expected; this is information, not a test.
+    """
+    try:
+        ours = json.loads(rubric_values.read_text())
+        base = json.loads(baseline_values.read_text())
+    except (OSError, ValueError):
+        return None
+    diffs = [abs((ours[i] or 0.0) - f) for i, f in zip(base["idx"], base["f"])]
+    if not diffs:
+        return None
+    return {"mean_abs_diff": sum(diffs) / len(diffs), "max_abs_diff": max(diffs), "pairs": len(diffs)}
+
+
+def run(n: int, *, seed: int, work: Path, sample: int | None, timeout: float | None) -> dict[str, Any]:
+    """Generate the pairs, run both steps and return the measurements."""
+    gen = write_pairs(work / "pairs.jsonl", n=n, seed=seed)
+    pairs = Path(gen["path"])
+    env = h.hf_env(work / "cache")
+    base = h.run_step(
+        "rouge_score char ROUGE-L (baseline)",
+        h.python_step(BASELINE_CODE.format(pairs=str(pairs), sample=sample, values=str(work / "base.json"))),
+        env=env, timeout=timeout,
+    )
+    base_x = extrapolate(base)
+    ours = h.run_step(
+        "medcot RubricScorer.score_many (5 dims + char ROUGE-L)",
+        h.python_step(RUBRIC_CODE.format(pairs=str(pairs), values=str(work / "ours.json"))),
+        env=env, timeout=timeout,
+    )
+    if ours.ok:
+        ours.note = (f"scoring call {ours.inner.get('compute_seconds')} s, "
+                     f"{1000 * ours.inner.get('compute_seconds', 0) / max(n, 1):.3f} ms/pair")
+    if base_x is base and base.ok:
+        base.note = f"{1000 * base.inner.get('compute_seconds', 0) / max(base.inner.get('scored', 1), 1):.1f} ms/pair"
+    agree = agreement(work / "ours.json", work / "base.json") if ours.ok and base.ok else None
+    return {"n": n, "pairs_bytes": gen["bytes"], "baseline": base_x, "baseline_measured": base,
+            "steps": [base_x, ours], "rouge_l_agreement": agree}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line of the scoring benchmark."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=None, help=f"pairs (default {FULL_SCALE:,})")
+    ap.add_argument("--scale", type=float, default=None, help="multiple of the full scale")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--full", action="store_true", help="run the rouge_score baseline on every pair")
+    ap.add_argument("--sample", type=int, default=QUICK_SAMPLE, help="baseline subsample in quick mode")
+    ap.add_argument("--smoke", action="store_true", help="tiny run (60 pairs) for the tests")
+    ap.add_argument("--json", dest="json_out", default=None)
+    ap.add_argument("--workdir", default=None)
+    ap.add_argument("--timeout", type=float, default=None)
+    args = ap.parse_args(argv)
+    n = 60 if args.smoke else (args.n or round(FULL_SCALE * (args.scale or 1)))
+    sample = None if args.full else (6 if args.smoke else args.sample)
+    with h.workdir(args.workdir) as work:
+        res = run(n, seed=args.seed, work=work, sample=sample, timeout=args.timeout)
+    body = h.table(res["steps"], baseline=res["baseline"])
+    agree = res["rouge_l_agreement"]
+    if agree:
+        body += (f"\n\nchar ROUGE-L F, medcot vs rouge_score on {agree['pairs']:,} pairs: mean |diff| "
+                 f"{agree['mean_abs_diff']:.4f}, max {agree['max_abs_diff']:.4f} (medcot normalises text first).")
+    mode = "full" if sample is None else f"quick (baseline on {min(sample, n):,} pairs, extrapolated)"
+    body += (f"\n\n{n:,} synthetic pairs, seed {args.seed}, mode {mode}; target: rubric <= 0.05x baseline, "
+             f"peak RSS < 1024 MB. {h.machine_line()}")
+    h.emit(f"score: offline rubric vs rouge_score char ROUGE-L ({n:,} pairs)", body, payload=res, json_out=args.json_out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
