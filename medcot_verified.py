@@ -63,6 +63,8 @@ class MedCoTVerified(datasets.GeneratorBasedBuilder):
         for spec in schema.CONFIGS
     ]
     DEFAULT_CONFIG_NAME = "default"
+    # IngestResult(s) of the last preparation (rows in, rejects): empty until _split_generators runs.
+    ingest_results: tuple = ()
 
     def _info(self) -> datasets.DatasetInfo:
         return datasets.DatasetInfo(
@@ -100,15 +102,16 @@ class MedCoTVerified(datasets.GeneratorBasedBuilder):
         if cached is not None:
             return cached
         by_split: dict[str, list[dict]] = {}
-        self.ingest_results = []
+        results = []
         for split, paths in self._source_groups(dl_manager).items():
             result = export.ingest_source(paths if len(paths) > 1 else paths[0], aliases=self.config.aliases)
-            self.ingest_results.append(result)
+            results.append(result)
             for own_split, records in result.splits.items():
                 # Files given per split in data_files: their records all belong to that split.
                 by_split.setdefault(split or own_split, []).extend(records)
             if result.rejects:
                 logger.warning("%d rows rejected while reading %s", len(result.rejects), ", ".join(paths))
+        self.ingest_results = tuple(results)
         self._records_by_split = by_split
         return by_split
 

@@ -5,10 +5,16 @@ step (interpreter start, imports, work) and the peak RSS of one step never leaks
 
 Peak RSS is the larger of two readings:
 
-* ``ru_maxrss`` of the child from ``os.wait4`` (the largest single process in the child's tree that
+* ``ru_maxrss`` of the step from ``os.wait4`` (the largest single process in the step's tree that
   was waited for — exact, but a maximum, not a sum, over worker processes);
-* the sum of RSS over the child's whole process tree, polled with psutil every ``POLL_S`` seconds
-  (catches concurrent worker pools; may miss a peak shorter than the poll interval).
+* the sum of RSS over the step's whole process tree, polled with psutil every ``POLL_S`` seconds
+  (catches concurrent worker pools; may miss a peak shorter than the poll interval, and counts
+  copy-on-write pages shared by forked workers once per worker).
+
+Linux carries the high-water RSS of the image a process had *before* ``exec`` into ``ru_maxrss``, so
+a step forked straight from this (possibly large) process would report this process's RSS. Each
+step is therefore started by a tiny launcher interpreter (:data:`LAUNCHER`, ~10 MB) that spawns the
+command, waits for it and writes its wall time and ``ru_maxrss`` to a file.
 
 A child may print one line ``BENCH_RESULT {json}`` on stdout to report in-process figures (for
 example the seconds spent in the scoring call alone); it lands in :attr:`Measurement.inner`.
@@ -38,6 +44,20 @@ POLL_S = 0.05
 RESULT_PREFIX = "BENCH_RESULT "
 REPO = Path(__file__).resolve().parents[1]
 
+# argv: result file, then the command. Only os/sys/time/json are imported so the launcher stays tiny.
+LAUNCHER = """
+import json, os, sys, time
+out, cmd = sys.argv[1], sys.argv[2:]
+t0 = time.perf_counter()
+pid = os.posix_spawnp(cmd[0], cmd, os.environ)
+_, status, ru = os.wait4(pid, 0)
+seconds = time.perf_counter() - t0
+rc = os.waitstatus_to_exitcode(status)
+with open(out, "w") as fh:
+    json.dump({"seconds": seconds, "maxrss_kb": ru.ru_maxrss, "rc": rc}, fh)
+sys.exit(rc if 0 <= rc < 256 else 1)
+"""
+
 
 @dataclass
 class Measurement:
@@ -62,7 +82,7 @@ def _tree_rss(proc: Any) -> int:
 
     total = 0
     try:
-        procs = [proc, *proc.children(recursive=True)]
+        procs = proc.children(recursive=True)  # the launcher itself is not part of the step
     except psutil.Error:
         return 0
     for p in procs:
@@ -111,29 +131,35 @@ def run_step(label: str, argv: Sequence[str], *, env: Mapping[str, str] | None =
     >>> m.ok, m.inner, m.peak_rss_mb > 1
     (True, {'x': 1}, True)
     """
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as out, tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out, tempfile.TemporaryFile("w+", encoding="utf-8") as err, \
+            tempfile.TemporaryDirectory(prefix="medcot-step-") as tmp:
+        result_file = Path(tmp) / "launcher.json"
         t0 = time.perf_counter()
-        proc = subprocess.Popen(list(argv), stdout=out, stderr=err, env=dict(env) if env is not None else None,
-                                cwd=str(cwd) if cwd else None)
+        proc = subprocess.Popen([sys.executable, "-S", "-c", LAUNCHER, str(result_file), *argv], stdout=out,
+                                stderr=err, env=dict(env) if env is not None else None,
+                                cwd=str(cwd) if cwd else None, start_new_session=True)
         stop, peak = threading.Event(), [0]
         poller = threading.Thread(target=_poll_rss, args=(proc.pid, stop, peak), daemon=True)
         poller.start()
-        timer = None
-        if timeout:
-            timer = threading.Timer(timeout, proc.kill)
-            timer.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if timer:
-            timer.cancel()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)  # the launcher and the step share a new session
+            proc.wait()
+        wall = time.perf_counter() - t0
         stop.set()
         poller.join()
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
+        try:
+            launched = json.loads(result_file.read_text())
+        except (OSError, ValueError):  # killed, or the command could not be started
+            launched = {"seconds": wall, "maxrss_kb": 0, "rc": proc.returncode or -9}
+    seconds = float(launched["seconds"])
     # ru_maxrss is in KiB on Linux.
-    peak_mb = max(usage.ru_maxrss * 1024, peak[0]) / 2**20
+    peak_mb = max(launched["maxrss_kb"] * 1024, peak[0]) / 2**20
+    proc.returncode = launched["rc"] if proc.returncode == 0 else proc.returncode
     rc = proc.returncode
     if rc != 0:
         lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]

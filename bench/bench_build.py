@@ -61,25 +61,36 @@ def folder_rows(out: Path) -> dict[str, int]:
     return rows
 
 
-def run(n: int, *, seed: int, work: Path, timeout: float | None) -> dict[str, Any]:
-    """Generate the release, run both steps and return the measurements and notes."""
+def _hub(i: int) -> str:
+    return "hub" if i == 0 else f"hub-{i}"
+
+
+def run(n: int, *, seed: int, work: Path, timeout: float | None, repeat: int = 1) -> dict[str, Any]:
+    """Generate the release, run both steps ``repeat`` times (median) and return the measurements."""
     raw_dir = work / "raw"
     gen = write_release(raw_dir / "release.jsonl", n=n, seed=seed)
     raw = Path(gen["path"])
 
-    base = h.run_step(
+    # Fresh output folder and HF cache for every repetition.
+    base = h.run_repeated(
         "plain: load_dataset(json) + to_parquet (baseline)",
-        h.python_step(BASELINE_CODE.format(raw=str(raw), cache=str(work / "cache-plain" / "datasets"),
-                                           out=str(work / "plain.parquet"))),
-        env=h.hf_env(work / "cache-plain"), timeout=timeout,
+        lambda i: h.python_step(BASELINE_CODE.format(raw=str(raw), cache=str(work / f"cache-plain-{i}" / "datasets"),
+                                                     out=str(work / f"plain-{i}.parquet"))),
+        repeat=repeat, env_for=lambda i: h.hf_env(work / f"cache-plain-{i}"), timeout=timeout,
     )
-    ours = h.run_step("medcot build (all configs)", build_argv(raw_dir, work / "hub"),
-                      env=h.hf_env(work / "cache-build"), timeout=timeout)
+    ours = h.run_repeated("medcot build (all configs)", lambda i: build_argv(raw_dir, work / _hub(i)),
+                          repeat=repeat, env_for=lambda i: h.hf_env(work / f"cache-build-{i}"), timeout=timeout)
     rows = folder_rows(work / "hub")
+    for m in (base, ours):
+        if m.ok and repeat > 1:
+            m.note = "runs: " + ", ".join(f"{x:.2f}" for x in m.runs) + "; "
     if ours.ok:
-        ours.note = "rows per config: " + ", ".join(f"{k}={v:,}" for k, v in rows.items())
+        ours.note += "rows per config: " + ", ".join(f"{k}={v:,}" for k, v in rows.items())
+        rejects = work / "hub.rejects.jsonl"  # medcot build writes rejects beside the folder
+        n_rej = sum(1 for _ in rejects.open(encoding="utf-8")) if rejects.exists() else 0
+        ours.note += f"; rejects={n_rej:,}"
     if base.ok:
-        base.note = f"rows={base.inner.get('rows', 0):,}"
+        base.note += f"rows={base.inner.get('rows', 0):,}"
     return {"n": n, "raw_bytes": gen["bytes"], "generate_seconds": gen["seconds"], "baseline": base,
             "steps": [base, ours], "rows_per_config": rows}
 
@@ -94,13 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", dest="json_out", default=None, help="also write the figures as JSON")
     ap.add_argument("--workdir", default=None, help="keep inputs/outputs here instead of a temp dir")
     ap.add_argument("--timeout", type=float, default=None, help="per-step timeout in seconds")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per step (median)")
     args = ap.parse_args(argv)
     n = 200 if args.smoke else (args.n or round(FULL_SCALE * (args.scale or 1)))
     with h.workdir(args.workdir) as work:
-        res = run(n, seed=args.seed, work=work, timeout=args.timeout)
+        res = run(n, seed=args.seed, work=work, timeout=args.timeout, repeat=1 if args.smoke else args.repeat)
     body = h.table(res["steps"], baseline=res["baseline"])
     body += (f"\n\n{n:,} synthetic records ({res['raw_bytes'] / 2**20:.1f} MB JSONL, seed {args.seed}); "
-             f"target: medcot build <= 3x baseline. {h.machine_line()}")
+             f"median of {1 if args.smoke else args.repeat} run(s); target: medcot build <= 3x baseline. {h.machine_line()}")
     h.emit(f"build: raw release -> Hub folder ({n:,} records)", body, payload=res, json_out=args.json_out)
     return 0
 

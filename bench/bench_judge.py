@@ -3,8 +3,9 @@
 The fake server (tests/fake_openai_server.py) runs in its own process and sleeps ``--latency`` seconds
 per call, so a run is latency-bound: at concurrency c the ideal throughput is ``c / latency`` items/s.
 For each concurrency this script judges N items with a fresh on-disk cache and prints the measured
-throughput, the fraction of the ideal, and the client's peak RSS; then reruns the last setting against
-the warm cache (it must make zero calls).
+throughput, the fraction of the ideal, the client's CPU time per item (when it approaches the per-item
+time budget ``latency / c``, the client, not the server, is the bottleneck) and peak RSS; each setting
+is then rerun against its warm cache (all results must come from the cache).
 
     python bench/bench_judge.py                      # latency 50 ms, concurrency 1/8/32
     python bench/bench_judge.py --latency 0.02 --concurrency 1 4 16 64 --json
@@ -42,6 +43,11 @@ def _start_server(latency: float) -> tuple[subprocess.Popen, str]:
     return proc, f"http://127.0.0.1:{int(line.split()[1])}/v1"
 
 
+def _cpu_seconds() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
@@ -57,9 +63,9 @@ def run(*, latency: float, concurrencies: list[int], items_per_slot: int, items:
             n = items or items_per_slot * c
             batch = _items(n, f"c{c}")
             with tempfile.TemporaryDirectory() as cache:
-                t0 = time.perf_counter()
+                t0, cpu0 = time.perf_counter(), _cpu_seconds()
                 res = judge_many(batch, base_url=base_url, model="bench", concurrency=c, cache_dir=cache)
-                elapsed = time.perf_counter() - t0
+                elapsed, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
                 missing = sum(r.error is not None for r in res)
                 t1 = time.perf_counter()
                 again = judge_many(batch, base_url=base_url, model="bench", concurrency=c, cache_dir=cache)
@@ -68,6 +74,7 @@ def run(*, latency: float, concurrencies: list[int], items_per_slot: int, items:
             rows.append({"concurrency": c, "items": n, "seconds": round(elapsed, 3),
                          "items_per_s": round(n / elapsed, 1), "ideal_items_per_s": round(ideal, 1),
                          "fraction_of_ideal": round(n / elapsed / ideal, 3), "missing": missing,
+                         "client_cpu_ms_per_item": round(1000 * cpu / n, 2),
                          "rerun_seconds": round(rerun, 3), "rerun_all_cached": all(r.cached for r in again),
                          "peak_rss_mb": round(_peak_rss_mb(), 1)})
     finally:
@@ -93,10 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"judge throughput vs a local server with {args.latency * 1000:.0f} ms per call (fresh cache per row)")
     print(f"{'conc':>5} {'items':>6} {'sec':>7} {'items/s':>9} {'ideal/s':>9} {'of ideal':>9} {'missing':>8} "
-          f"{'rerun s':>8} {'peak RSS MB':>12}")
+          f"{'cpu ms/item':>12} {'rerun s':>8} {'peak RSS MB':>12}")
     for r in rows:
         print(f"{r['concurrency']:>5} {r['items']:>6} {r['seconds']:>7.2f} {r['items_per_s']:>9.1f} "
               f"{r['ideal_items_per_s']:>9.1f} {r['fraction_of_ideal']:>9.1%} {r['missing']:>8} "
+              f"{r['client_cpu_ms_per_item']:>12.2f} "
               f"{r['rerun_seconds']:>8.2f} {r['peak_rss_mb']:>12.1f}")
     return 0
 

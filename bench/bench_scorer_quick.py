@@ -20,34 +20,50 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from medcot.rubric import RubricScorer  # noqa: E402
-from validation.run_validity import load_items  # noqa: E402
+from medcot.rubric import RubricScorer
+from validation.run_validity import load_items
 
 logger = logging.getLogger(__name__)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("path", nargs="?", default=str(REPO.parent / "shared" / "realdata" / "cmexam_val_sample.jsonl"))
+    ap.add_argument(
+        "path",
+        nargs="?",
+        default=str(REPO.parent / "shared" / "realdata" / "cmexam_val_sample.jsonl"),
+    )
     ap.add_argument("--processes", type=int, default=None)
     args = ap.parse_args()
     items, rejects = load_items(args.path)
     n = len(items)
     pairs = []
     for i, it in enumerate(items):
-        kw = {"question": it["question"], "options": it["options"], "answers": it["answer"]}
+        kw = {
+            "question": it["question"],
+            "options": it["options"],
+            "answers": it["answer"],
+        }
         pairs.append({"prediction": it["cot"], "reference": it["cot"], **kw})
-        pairs.append({"prediction": it["cot"], "reference": items[(i + 1) % n]["cot"], **kw})
+        pairs.append(
+            {"prediction": it["cot"], "reference": items[(i + 1) % n]["cot"], **kw}
+        )
     scorer = RubricScorer()
     scorer.score("预热。")  # builds the lexicon automaton; not part of the timing
     t0, c0 = time.perf_counter(), time.process_time()
     res = scorer.score_many(pairs, processes=args.processes)
     dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{len(res)} pairs ({n} items x self+cross, {len(rejects)} rows without explanation skipped)")
-    print(f"{dt:.2f} s wall, {len(res) / dt:,.0f} pairs/s; main-process CPU {cpu:.2f} s "
-          f"({len(res) / max(cpu, 1e-9):,.0f} pairs per CPU-second, serial runs only); peak RSS {rss:.0f} MB")
-    print(f"load average now: {' '.join(f'{x:.1f}' for x in __import__('os').getloadavg())} (other jobs slow wall time)")
+    print(
+        f"{len(res)} pairs ({n} items x self+cross, {len(rejects)} rows without explanation skipped)"
+    )
+    print(
+        f"{dt:.2f} s wall, {len(res) / dt:,.0f} pairs/s; main-process CPU {cpu:.2f} s "
+        f"({len(res) / max(cpu, 1e-9):,.0f} pairs per CPU-second, serial runs only); peak RSS {rss:.0f} MB"
+    )
+    print(
+        f"load average now: {' '.join(f'{x:.1f}' for x in __import__('os').getloadavg())} (other jobs slow wall time)"
+    )
     return 0
 
 

@@ -146,6 +146,8 @@ def score_table(rows: Iterable[Mapping[str, Any]], *, dimensions: Sequence[str] 
     table: dict[str, dict[str, float]] = {}
     for n, row in enumerate(rows, 1):
         where = f"{source}: record {n}"
+        if not isinstance(row, Mapping):
+            raise InputError(f"{where}: expected a mapping of column -> value, got {type(row).__name__}")
         key = row.get(on)
         if key is None or key == "":
             raise InputError(f"{where}: missing id field {on!r}")
@@ -281,6 +283,8 @@ def _as_table(obj: Any, *, on: str, dimensions: Sequence[str], name: str) -> dic
         return score_table(read_score_rows(obj), dimensions=dimensions, on=on, source=str(obj))
     if isinstance(obj, Mapping):  # already id -> scores
         return score_table(({on: k, **v} for k, v in obj.items()), dimensions=dimensions, on=on, source=name)
+    if hasattr(obj, "to_dict") and hasattr(obj, "columns"):  # a pandas DataFrame
+        obj = obj.to_dict("records")
     return score_table(obj, dimensions=dimensions, on=on, source=name)
 
 
@@ -289,7 +293,8 @@ def agreement(a: Any, b: Any, *, dimensions: Sequence[str] | None = None, on: st
     """Agreement between two score sets joined on ``on``.
 
     Args:
-        a: a score file path, a list of row dicts, or a mapping id -> {dimension: score}.
+        a: a score file path, a list of row dicts, a pandas DataFrame, or a mapping
+            id -> {dimension: score}.
         b: the same for the other rater.
         dimensions: dimensions to compare (default: every rubric dimension present on both sides).
         on: the id field.

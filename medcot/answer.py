@@ -26,16 +26,20 @@ from functools import lru_cache
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Extraction", "AnswerCheck", "extract_answer", "check_answer", "is_negative_question"]
+__all__ = [
+    "AnswerCheck",
+    "Extraction",
+    "check_answer",
+    "extract_answer",
+    "is_negative_question",
+]
 
 _L = "A-H"  # option letters recognised in prose (exam questions rarely go beyond E)
 
 # Explicit conclusion: a trigger, then a letter group. The letter must not be followed by an ASCII
 # letter ("本题是B族维生素" is not an answer; "B族" fails the lookahead below only through 族, so
 # we also require what follows to be a boundary, "项", or a verdict word).
-_TRIGGER = (
-    r"(?:正确答案|最佳答案|本题答案|参考答案|答案|故本题|本题|因此|所以|综上所述|综上|故而|故|应当|应|宜|当)"
-)
+_TRIGGER = r"(?:正确答案|最佳答案|本题答案|参考答案|答案|故本题|本题|因此|所以|综上所述|综上|故而|故|应当|应|宜|当)"
 # Conclusions may use lower-case letters ("答案是c"); inline verdict markers never do.
 _LETTERS = r"([A-Ha-h](?:\s*(?:、|,|和|及|与|/|以及)?\s*[A-Ha-h])*)"
 _AFTER = r"(?=$|[\s。.,;!?)\]、]|项|选项|为|是|正确|对|均|都)"
@@ -43,7 +47,9 @@ _CONCLUSION = re.compile(
     rf"{_TRIGGER}[^。;!?\n]{{0,6}}?(?:选择|选|为|是)\s*:?\s*(?:选项|答案)?\s*(?<![A-Za-z]){_LETTERS}{_AFTER}",
 )
 # A bare "选C" / "答案C" / "答案:C" anywhere.
-_BARE = re.compile(rf"(?:(?<![A-Za-z])选|答案\s*:?)\s*(?:选项)?\s*(?<![A-Za-z]){_LETTERS}{_AFTER}")
+_BARE = re.compile(
+    rf"(?:(?<![A-Za-z])选|答案\s*:?)\s*(?:选项)?\s*(?<![A-Za-z]){_LETTERS}{_AFTER}"
+)
 # Conclusion followed by option text ("故选急性肝炎", "答案是胰头癌").
 _CONCLUSION_TEXT = re.compile(
     r"(?:(?:正确答案|最佳答案|本题答案|答案)\s*(?:应|应当)?(?:为|是)|(?:故本题|本题|故|应当|应|所以|因此|综上)[^。;!?\n]{0,4}?选择?)"
@@ -51,10 +57,16 @@ _CONCLUSION_TEXT = re.compile(
 )
 # Inline verdicts inside brackets: "(C对)", "(B对AC错)", "(B错,为本题正确答案)".
 _BRACKET = re.compile(r"[(\[【]([^()\[\]【】]{1,40})[)\]】]")
-_VERDICT = re.compile(rf"(?<![A-Za-z])([{_L}](?:[、,]?[{_L}])*)\s*(?:项|选项)?\s*(正确|不正确|错误|对|错|√|×)")
-_DESIGNATED = re.compile(r"本题的?(?:正确)?(?:答案|选项)|为正确(?:答案|选项)|当选|为本题所选|即为答案")
+_VERDICT = re.compile(
+    rf"(?<![A-Za-z])([{_L}](?:[、,]?[{_L}])*)\s*(?:项|选项)?\s*(正确|不正确|错误|对|错|√|×)"
+)
+_DESIGNATED = re.compile(
+    r"本题的?(?:正确)?(?:答案|选项)|为正确(?:答案|选项)|当选|为本题所选|即为答案"
+)
 # "A项正确" / "选项B错误" written outside brackets.
-_PROSE_VERDICT = re.compile(rf"(?:选项\s*([{_L}])|(?<![A-Za-z])([{_L}])\s*项)(?:说法|描述|叙述)?\s*(正确|错误|不正确)")
+_PROSE_VERDICT = re.compile(
+    rf"(?:选项\s*([{_L}])|(?<![A-Za-z])([{_L}])\s*项)(?:说法|描述|叙述)?\s*(正确|错误|不正确)"
+)
 
 _NEGATIVE_Q = re.compile(
     r"除了?(?:哪|何|下列|以下)|除.{0,16}?外[^又]{0,24}?(?:均|都|皆|全部|其余|其他)"
@@ -72,7 +84,11 @@ def _fold(text: str) -> str:
     # NFKC is idempotent; skipping already-normal text saves the copy on the hot path.
     if not text:
         return ""
-    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+    return (
+        text
+        if unicodedata.is_normalized("NFKC", text)
+        else unicodedata.normalize("NFKC", text)
+    )
 
 
 def _letters(group: str) -> list[str]:
@@ -96,7 +112,7 @@ def is_negative_question(question: str | None) -> bool:
     """
     if not question:
         return False
-    q = _fold(question).strip().rstrip("。!?()( ")
+    q = re.sub(r"[。!?() ]+$", "", _fold(question).strip())
     m = _LAST_SENTENCE.search(q)
     ask = (m.group(0) if m else q)[-40:]
     return bool(_NEGATIVE_Q.search(ask))
@@ -108,13 +124,17 @@ class Extraction:
 
     ``labels`` is ``None`` when no answer was found. ``method`` is one of "conclusion",
     "option_text", "designated", "verdicts", "elimination" or "none". ``verdicts`` lists every
-    inline per-option verdict seen (label -> True for 对, False for 错), whatever was chosen.
+    inline per-option verdict seen (label -> True for 对, False for 错), whatever was chosen;
+    ``position`` is where an explicit conclusion starts in the NFKC-folded text.
     """
 
     labels: list[str] | None
     method: str
     evidence: str
     verdicts: dict[str, bool] = field(default_factory=dict)
+    position: int = (
+        -1
+    )  # start offset of the chosen conclusion in the NFKC-folded text (-1: none)
 
     @property
     def found(self) -> bool:
@@ -146,7 +166,10 @@ def _option_pairs_uncached(options: Sequence | None) -> list[tuple[str, str]]:
     out = []
     for o in options or ():
         if isinstance(o, dict):
-            lab, txt = str(o.get("label", "")).strip().upper(), str(o.get("text", "") or "")
+            lab, txt = (
+                str(o.get("label", "")).strip().upper(),
+                str(o.get("text", "") or ""),
+            )
         else:
             lab, txt = str(o[0]).strip().upper(), str(o[1] or "")
         norm = _CONTENT.sub("", _fold(txt).lower())
@@ -157,7 +180,11 @@ def _option_pairs_uncached(options: Sequence | None) -> list[tuple[str, str]]:
 
 def _match_option_text(span: str, options: list[tuple[str, str]]) -> list[str]:
     s = _CONTENT.sub("", span.lower())
-    hits = [(lab, t) for lab, t in options if len(t) >= 2 and (s.startswith(t) or (len(t) >= 4 and t in s[: len(t) + 6]))]
+    hits = [
+        (lab, t)
+        for lab, t in options
+        if len(t) >= 2 and (s.startswith(t) or (len(t) >= 4 and t in s[: len(t) + 6]))
+    ]
     if not hits:
         return []
     # The longest option text wins ("急性肝炎" over "肝炎"); several equally long hits are all named.
@@ -199,15 +226,31 @@ def extract_answer(
     # 1. explicit conclusions: the last one wins (a model may revise itself mid-way).
     found: list[tuple[int, list[str], str, str]] = []
     for m in _CONCLUSION.finditer(t):
-        found.append((m.start(), _letters(m.group(1)), "conclusion", _span(t, m.start(), m.end())))
+        found.append(
+            (
+                m.start(),
+                _letters(m.group(1)),
+                "conclusion",
+                _span(t, m.start(), m.end()),
+            )
+        )
     if not found:
         for m in _BARE.finditer(t):
-            found.append((m.start(), _letters(m.group(1)), "conclusion", _span(t, m.start(), m.end())))
+            found.append(
+                (
+                    m.start(),
+                    _letters(m.group(1)),
+                    "conclusion",
+                    _span(t, m.start(), m.end()),
+                )
+            )
     if opts:
         for m in _CONCLUSION_TEXT.finditer(t):
             labs = _match_option_text(m.group(1), opts)
             if labs:
-                found.append((m.start(), labs, "option_text", _span(t, m.start(), m.end(), 0)))
+                found.append(
+                    (m.start(), labs, "option_text", _span(t, m.start(), m.end(), 0))
+                )
 
     # Inline verdicts are collected either way: the scorer uses them for consistency checks.
     verdicts: dict[str, bool] = {}
@@ -224,15 +267,17 @@ def extract_answer(
             for lab in _letters(v.group(1)):
                 verdicts[lab] = ok
         if _DESIGNATED.search(inner):
-            designated.append((_letters(vs[0].group(1)), _span(t, b.start(), b.end(), 8)))
+            designated.append(
+                (_letters(vs[0].group(1)), _span(t, b.start(), b.end(), 8))
+            )
     for m in _PROSE_VERDICT.finditer(t):
         lab = m.group(1) or m.group(2)
         verdicts.setdefault(lab, m.group(3) == "正确")
         verdict_spans.append(_span(t, m.start(), m.end(), 8))
 
     if found:
-        _, labs, method, ev = max(found, key=lambda x: x[0])
-        return Extraction(labs, method, ev, verdicts)
+        pos, labs, method, ev = max(found, key=lambda x: x[0])
+        return Extraction(labs, method, ev, verdicts, pos)
     if designated:
         labs, ev = designated[-1]
         return Extraction(labs, "designated", ev, verdicts)
@@ -251,7 +296,9 @@ def extract_answer(
     return Extraction(None, "none", "no answer statement found", verdicts)
 
 
-def check_answer(labels: Sequence[str] | None, gold: Sequence[str] | None) -> AnswerCheck:
+def check_answer(
+    labels: Sequence[str] | None, gold: Sequence[str] | None
+) -> AnswerCheck:
     """Compare extracted labels with gold labels (multi-answer aware).
 
     Args:
@@ -272,4 +319,6 @@ def check_answer(labels: Sequence[str] | None, gold: Sequence[str] | None) -> An
     a = {x.upper() for x in labels}
     g = {x.upper() for x in gold}
     union = a | g
-    return AnswerCheck(a == g, len(a & g) / len(union) if union else None, sorted(g - a), sorted(a - g))
+    return AnswerCheck(
+        a == g, len(a & g) / len(union) if union else None, sorted(g - a), sorted(a - g)
+    )

@@ -408,8 +408,8 @@ def render_prose(
     out: list[str] = [f"# {schema.PRETTY_NAME}", ""]
     if synthetic:
         out += [
-            "> **WARNING: SYNTHETIC DUMMY DATA.** Every record in this folder was built from the bundled,",
-            "> hand-written `dummy_data/` release of the `medcot` project. The questions, options, answers and",
+            "> **WARNING: SYNTHETIC DUMMY DATA.** The records in this folder are synthetic (by default the",
+            "> bundled, hand-written `dummy_data/` of the `medcot` project). The questions, options, answers and",
             "> explanations are illustrative only, are NOT the real dataset, and must not be used for training,",
             "> evaluation or any medical purpose.",
             "",

@@ -384,6 +384,7 @@ def build(
     verify: bool = True,
     repo_id: str = "org/medcot",
     max_shard_bytes: int = MAX_SHARD_BYTES,
+    synthetic: bool | None = None,
 ) -> BuildResult:
     """``medcot build``: ingest ``data_dir`` (default: bundled dummy_data) and export to ``out_dir``.
 
@@ -397,6 +398,7 @@ def build(
         verify: Load every config back with ``datasets.load_dataset`` and check features and counts.
         repo_id: Repo id used in the card's loading examples.
         max_shard_bytes: Arrow bytes per Parquet shard.
+        synthetic: Mark the card as synthetic; ``None`` = only when reading the bundled dummy_data.
 
     Returns:
         A :class:`BuildResult`.
@@ -412,8 +414,12 @@ def build(
     rejects_file = Path(rejects_path).resolve() if rejects_path is not None else default_rejects_path(out)
     if rejects_file.is_relative_to(out):
         raise InputError(f"--rejects {rejects_file}: must be outside --out {out} (it would be published as data)")
+    # Cheap checks first, so a long ingest never ends in a refusal.
+    license_id = card.check_license(license_id)
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise InputError(f"--out {out}: folder is not empty; pass --overwrite to replace a previous build")
     result = ingest_source(source, aliases=aliases)
-    synthetic = is_synthetic(source)
+    synthetic = is_synthetic(source) if synthetic is None else synthetic
     built = export(
         result, out, license_id=license_id, synthetic=synthetic, overwrite=overwrite,
         repo_id=repo_id, max_shard_bytes=max_shard_bytes,

@@ -36,9 +36,22 @@ from medcot.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Lexicon", "Match", "MEDICAL_CATEGORIES", "load_builtin", "read_lexicon_file"]
+__all__ = [
+    "MEDICAL_CATEGORIES",
+    "Lexicon",
+    "Match",
+    "load_builtin",
+    "read_lexicon_file",
+]
 
-MEDICAL_CATEGORIES: tuple[str, ...] = ("disease", "symptom", "anatomy", "drug", "exam", "tcm")
+MEDICAL_CATEGORIES: tuple[str, ...] = (
+    "disease",
+    "symptom",
+    "anatomy",
+    "drug",
+    "exam",
+    "tcm",
+)
 _BUILTIN_FILES: tuple[str, ...] = (*MEDICAL_CATEGORIES, "cue", "vague")
 MIN_TERM_LEN = 2
 
@@ -58,7 +71,9 @@ def _norm_term(term: str) -> str:
     return unicodedata.normalize("NFKC", term).strip().lower()
 
 
-def read_lexicon_file(path: str | os.PathLike, *, default_category: str = "user") -> list[tuple[str, str]]:
+def read_lexicon_file(
+    path: str | os.PathLike, *, default_category: str = "user"
+) -> list[tuple[str, str]]:
     """Read a lexicon file: one term per line, optional ``\\t``-separated frequency or category.
 
     Blank lines and lines starting with ``#`` are skipped, as are terms shorter than two characters.
@@ -86,11 +101,15 @@ def read_lexicon_file(path: str | os.PathLike, *, default_category: str = "user"
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise InputError(f"{p}: cannot read lexicon file ({exc.strerror or exc}); expected a UTF-8 text file") from None
+        raise InputError(
+            f"{p}: cannot read lexicon file ({exc.strerror or exc}); expected a UTF-8 text file"
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{p}: byte {exc.start}: lexicon is not UTF-8; expected one term per line in UTF-8") from None
+        raise InputError(
+            f"{p}: byte {exc.start}: lexicon is not UTF-8; expected one term per line in UTF-8"
+        ) from None
     out: list[tuple[str, str]] = []
     for line in text.splitlines():
         line = line.strip()
@@ -107,12 +126,14 @@ def read_lexicon_file(path: str | os.PathLike, *, default_category: str = "user"
                 cat = second
         out.append((term, cat))
     if not out:
-        raise InputError(f"{p}: lexicon has no terms; expected one term (>= 2 characters) per line")
+        raise InputError(
+            f"{p}: lexicon has no terms; expected one term (>= 2 characters) per line"
+        )
     return out
 
 
 @lru_cache(maxsize=1)
-def load_builtin() -> "Lexicon":
+def load_builtin() -> Lexicon:
     """The built-in lexicon (cached; the automaton is built once per process).
 
     Returns:
@@ -127,7 +148,10 @@ def load_builtin() -> "Lexicon":
     for name in _BUILTIN_FILES:
         with resources.as_file(base / f"{name}.txt") as fp:
             if name == "cue":
-                entries += [(t, f"cue:{c}" if c != "cue" else "cue") for t, c in read_lexicon_file(fp, default_category="cue")]
+                entries += [
+                    (t, f"cue:{c}" if c != "cue" else "cue")
+                    for t, c in read_lexicon_file(fp, default_category="cue")
+                ]
             else:
                 entries += read_lexicon_file(fp, default_category=name)
     return Lexicon(entries)
@@ -146,7 +170,9 @@ class Lexicon:
 
     entries: Sequence[tuple[str, str]]
     categories: dict[str, str] = field(init=False)
-    _automaton: ahocorasick.Automaton | None = field(init=False, default=None, repr=False)
+    _automaton: ahocorasick.Automaton | None = field(
+        init=False, default=None, repr=False
+    )
 
     def __post_init__(self) -> None:
         cats: dict[str, str] = {}
@@ -158,7 +184,7 @@ class Lexicon:
         self.entries = tuple(cats.items())
 
     @classmethod
-    def from_files(cls, *paths: str | os.PathLike, builtin: bool = True) -> "Lexicon":
+    def from_files(cls, *paths: str | os.PathLike, builtin: bool = True) -> Lexicon:
         """The built-in lexicon (unless ``builtin=False``) plus user lexicon files.
 
         Args:
@@ -190,7 +216,11 @@ class Lexicon:
         """
         if category is None:
             return list(self.categories)
-        return [t for t, c in self.categories.items() if c == category or c.startswith(category + ":")]
+        return [
+            t
+            for t, c in self.categories.items()
+            if c == category or c.startswith(category + ":")
+        ]
 
     @property
     def automaton(self) -> ahocorasick.Automaton:
@@ -232,7 +262,9 @@ class Lexicon:
         """
         return Counter(m.category for m in self.find(text))
 
-    def coverage(self, text: str, *, categories: Iterable[str] = MEDICAL_CATEGORIES) -> float:
+    def coverage(
+        self, text: str, *, categories: Iterable[str] = MEDICAL_CATEGORIES
+    ) -> float:
         """Fraction of ``text``'s non-space characters covered by terms of ``categories``.
 
         A category ``c`` also selects ``c:*`` sub-categories; user-file terms (category "user")
@@ -245,5 +277,9 @@ class Lexicon:
         n = sum(1 for ch in text if not ch.isspace())
         if not n:
             return 0.0
-        covered = sum(m.end - m.start for m in self.find(text) if m.category in cats or m.category.split(":", 1)[0] in cats)
+        covered = sum(
+            m.end - m.start
+            for m in self.find(text)
+            if m.category in cats or m.category.split(":", 1)[0] in cats
+        )
         return covered / n

@@ -32,6 +32,7 @@ expressions and counted, never executed or followed.
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
 import multiprocessing as mp
 import os
@@ -52,7 +53,7 @@ from medcot.textsim import _NON_CONTENT, char_normalize
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RubricScorer", "RubricResult", "score"]
+__all__ = ["RubricResult", "RubricScorer", "score"]
 
 _SENT_SPLIT = re.compile(r"[。!?;\n]+")
 _SENT_SPAN = re.compile(r"[^。!?;\n]+")
@@ -62,7 +63,9 @@ _CONNECTIVES = re.compile(
     r"因为|由于|所以|因此|因而|从而|进而|故|首先|其次|再次|最后|综上|可见|提示|表明|说明|导致|引起|"
     r"但是|然而|而且|此外|另外|同时|如果|若|则|鉴于|考虑|即|而"
 )
-_CONCLUDING_START = re.compile(r"^\s*(?:故|因此|所以|综上|总之|由此可见|可见|因而|从而|综合以上)")
+_CONCLUDING_START = re.compile(
+    r"^\s*(?:故|因此|所以|综上|总之|由此可见|可见|因而|从而|综合以上)"
+)
 # A text cannot open with an anaphor or a continuation word ("此外", "其次"): it refers back.
 _ANAPHOR_START = re.compile(
     r"^\s*(?:其[^他实中]|该|此[^时]|上述|这|它|后者|前者|二者|两者|以上|此外|另外|其次|再次|最后|同时|但|然而|而且|并且|又)"
@@ -83,14 +86,22 @@ _INJECTION = re.compile(
     re.IGNORECASE,
 )
 # Characters that glue Chinese prose together; a bare keyword list has few of them.
-_FUNCTION_CHARS = frozenset("的是在和与及或了而由于为其可但则即等也都被把将从对向以之所因故此该有无不能会使")
-_CUE_CATEGORIES = ("cue:basis", "cue:differential", "cue:management", "cue:safety", "cue:prognosis")
+_FUNCTION_CHARS = frozenset(
+    "的是在和与及或了而由于为其可但则即等也都被把将从对向以之所因故此该有无不能会使"
+)
+_CUE_CATEGORIES = (
+    "cue:basis",
+    "cue:differential",
+    "cue:management",
+    "cue:safety",
+    "cue:prognosis",
+)
 _MEDICAL = frozenset(("disease", "symptom", "anatomy", "drug", "exam", "tcm", "user"))
 _PAR_MIN_ITEMS = 4000  # below this, a process pool costs more than it saves
 
 
 def _clip(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
-    return lo if x < lo else hi if x > hi else x
+    return lo if x < lo else min(x, hi)
 
 
 def _bigrams(s: str) -> set[str]:
@@ -128,7 +139,9 @@ class RubricResult:
         return {
             "scores": dict(self.scores),
             "overall": self.overall,
-            "extracted_answer": None if self.extracted_answer is None else list(self.extracted_answer),
+            "extracted_answer": None
+            if self.extracted_answer is None
+            else list(self.extracted_answer),
             "answer_correct": self.answer_correct,
             "rouge_l": self.rouge_l,
             "evidence": {k: list(v) for k, v in self.evidence.items()},
@@ -140,19 +153,29 @@ class RubricResult:
 # Input coercion (loose forms go through medcot.options)
 # ---------------------------------------------------------------------------------------------
 def _canon_options(options: Any) -> tuple[tuple[str, str], ...]:
-    if options is None or (isinstance(options, (str, list, tuple, dict)) and len(options) == 0):
+    if options is None or (
+        isinstance(options, (str, list, tuple, dict)) and len(options) == 0
+    ):
         return ()
-    if isinstance(options, (list, tuple)) and all(isinstance(o, Mapping) and "label" in o for o in options):
-        return tuple((str(o["label"]).strip().upper(), str(o.get("text") or "")) for o in options)
+    if isinstance(options, (list, tuple)) and all(
+        isinstance(o, Mapping) and "label" in o for o in options
+    ):
+        return tuple(
+            (str(o["label"]).strip().upper(), str(o.get("text") or "")) for o in options
+        )
     from medcot.options import parse_options
 
     return tuple((o["label"], o["text"]) for o in parse_options(options))
 
 
 def _canon_answers(answers: Any, labels: Sequence[str]) -> tuple[str, ...] | None:
-    if answers is None or (isinstance(answers, (str, list, tuple)) and len(answers) == 0):
+    if answers is None or (
+        isinstance(answers, (str, list, tuple)) and len(answers) == 0
+    ):
         return None
-    if isinstance(answers, (list, tuple)) and all(isinstance(a, str) and len(a.strip()) == 1 for a in answers):
+    if isinstance(answers, (list, tuple)) and all(
+        isinstance(a, str) and len(a.strip()) == 1 for a in answers
+    ):
         return tuple(sorted({a.strip().upper() for a in answers}))
     from medcot.options import parse_answer
 
@@ -172,7 +195,10 @@ class _Context:
 @lru_cache(maxsize=4096)
 def _context(question: str, options: tuple) -> _Context:
     qn = char_normalize(question)
-    opts = tuple((lab, frozenset(_bigrams(t)), t) for lab, t in ((lab, char_normalize(t)) for lab, t in options))
+    opts = tuple(
+        (lab, frozenset(_bigrams(t)), t)
+        for lab, t in ((lab, char_normalize(t)) for lab, t in options)
+    )
     qo = set(_bigrams(qn))
     for _, b, _t in opts:
         qo |= b
@@ -182,13 +208,17 @@ def _context(question: str, options: tuple) -> _Context:
 @lru_cache(maxsize=4096)
 def _reference_features(reference: str) -> tuple:
     """(content chars, per-sentence bigram sets, all bigrams) of a reference."""
-    sents = [c for c in map(_content, _SENT_SPLIT.split(_fold(reference))) if len(c) >= 2]
+    sents = [
+        c for c in map(_content, _SENT_SPLIT.split(_fold(reference))) if len(c) >= 2
+    ]
     sb = tuple(_bigrams(c) for c in sents)
     return char_normalize(reference), sb, frozenset().union(*sb)
 
 
 @lru_cache(maxsize=4096)
-def _reference_labels(reference: str, question: str, options: tuple) -> list[str] | None:
+def _reference_labels(
+    reference: str, question: str, options: tuple
+) -> list[str] | None:
     return extract_answer(reference, options=options, question=question or None).labels
 
 
@@ -210,12 +240,25 @@ class RubricScorer:
     (['C'], True, True)
     """
 
-    def __init__(self, *, lexicon_paths: Sequence[str | os.PathLike] = (), calibration: Any = None) -> None:
+    def __init__(
+        self,
+        *,
+        lexicon_paths: Sequence[str | os.PathLike] = (),
+        calibration: Any = None,
+    ) -> None:
         self.lexicon_paths = tuple(str(p) for p in lexicon_paths)
-        self.lexicon: Lexicon = Lexicon.from_files(*self.lexicon_paths) if self.lexicon_paths else load_builtin()
+        self.lexicon: Lexicon = (
+            Lexicon.from_files(*self.lexicon_paths)
+            if self.lexicon_paths
+            else load_builtin()
+        )
         self.calibration = calibration
-        if calibration is not None and not callable(getattr(calibration, "apply", None)):
-            raise InputError("calibration: expected an object with .apply(signals) -> dict of scores")
+        if calibration is not None and not callable(
+            getattr(calibration, "apply", None)
+        ):
+            raise InputError(
+                "calibration: expected an object with .apply(signals) -> dict of scores"
+            )
 
     # -- public ----------------------------------------------------------------------------
     def score(
@@ -240,10 +283,14 @@ class RubricScorer:
             A :class:`RubricResult`.
         """
         if prediction is not None and not isinstance(prediction, str):
-            raise InputError(f"prediction: expected a string, got {type(prediction).__name__}")
+            raise InputError(
+                f"prediction: expected a string, got {type(prediction).__name__}"
+            )
         opts = _canon_options(options)
         gold = _canon_answers(answers, [lab for lab, _ in opts])
-        return self._score(prediction or "", reference or "", question or "", opts, gold)
+        return self._score(
+            prediction or "", reference or "", question or "", opts, gold
+        )
 
     def score_many(
         self,
@@ -275,26 +322,44 @@ class RubricScorer:
         rows = []
         for i, it in enumerate(items):
             if not isinstance(it, Mapping):
-                raise InputError(f"item {i}: expected a dict with a 'prediction' key, got {type(it).__name__}")
+                raise InputError(
+                    f"item {i}: expected a dict with a 'prediction' key, got {type(it).__name__}"
+                )
             try:
                 pred = it.get("prediction")
                 if pred is not None and not isinstance(pred, str):
-                    raise InputError(f"prediction: expected a string, got {type(pred).__name__}")
+                    raise InputError(
+                        f"prediction: expected a string, got {type(pred).__name__}"
+                    )
                 opts = _canon_options(it.get("options"))
                 ans = it.get("answers", it.get("answer"))
                 gold = _canon_answers(ans, [lab for lab, _ in opts])
             except InputError as exc:
                 raise InputError(f"item {i}: {exc}") from None
-            rows.append((pred or "", it.get("reference") or "", it.get("question") or "", opts, gold))
+            rows.append(
+                (
+                    pred or "",
+                    it.get("reference") or "",
+                    it.get("question") or "",
+                    opts,
+                    gold,
+                )
+            )
         procs = processes if processes is not None else (os.cpu_count() or 1)
-        if procs > 1 and len(rows) >= parallel_min and "fork" in mp.get_all_start_methods():
+        if (
+            procs > 1
+            and len(rows) >= parallel_min
+            and "fork" in mp.get_all_start_methods()
+        ):
             ctx = mp.get_context("fork")
             with ctx.Pool(procs, initializer=_init_worker, initargs=(self,)) as pool:
                 return pool.map(_work, rows, chunksize=chunksize)
         return [self._score(*r) for r in rows]
 
     # -- internals ---------------------------------------------------------------------------
-    def _score(self, pred: str, ref: str, question: str, opts: tuple, gold: tuple | None) -> RubricResult:
+    def _score(
+        self, pred: str, ref: str, question: str, opts: tuple, gold: tuple | None
+    ) -> RubricResult:
         folded = _fold(pred)
         pn = _content(folded)
         if not pn:
@@ -320,7 +385,9 @@ class RubricScorer:
         n_chars = len(pn)
 
         # ---- answer ---------------------------------------------------------------------------
-        ext: Extraction = extract_answer(folded, options=opts, question=question or None)
+        ext: Extraction = extract_answer(
+            folded, options=opts, question=question or None
+        )
         chk = check_answer(ext.labels, list(gold) if gold else None)
         ref_labels = None
         ref_sent_bi: tuple = ()
@@ -351,12 +418,18 @@ class RubricScorer:
         stem_rec = len(ctx.q_bigrams & p_bi) / len(ctx.q_bigrams) if has_q else 0.0
         opt_disc = 0
         for lab, ob, otext in ctx.option_bigrams:
-            if lab in ext.verdicts or (otext and (otext in pn or (ob and len(ob & p_bi) / len(ob) >= 0.6))):
+            if lab in ext.verdicts or (
+                otext and (otext in pn or (ob and len(ob & p_bi) / len(ob) >= 0.6))
+            ):
                 opt_disc += 1
         opt_frac = opt_disc / len(opts) if has_opts else _clip(len(ext.verdicts) / 4)
         # Content actually tied to the option texts (verdict letters alone do not prove relevance).
         opt_text_frac = (
-            sum(1 for _, ob, t in ctx.option_bigrams if t and (t in pn or (ob and len(ob & p_bi) / len(ob) >= 0.6)))
+            sum(
+                1
+                for _, ob, t in ctx.option_bigrams
+                if t and (t in pn or (ob and len(ob & p_bi) / len(ob) >= 0.6))
+            )
             / len(opts)
             if has_opts
             else 0.0
@@ -379,8 +452,13 @@ class RubricScorer:
         if has_q or has_opts:
             qo = ctx.qo_bigrams
             novelty = 1.0 - (len(p_bi & qo) / len(p_bi) if p_bi else 1.0)
-        sig.update(stem_recall=stem_rec, options_discussed=opt_frac, option_text_frac=opt_text_frac,
-                   relevance=relevance, novelty=novelty)
+        sig.update(
+            stem_recall=stem_rec,
+            options_discussed=opt_frac,
+            option_text_frac=opt_text_frac,
+            relevance=relevance,
+            novelty=novelty,
+        )
 
         # ---- lexicon ------------------------------------------------------------------------------
         matches = self.lexicon.find(folded, normalized=True)
@@ -395,52 +473,83 @@ class RubricScorer:
         func_rate = sum(map(pn.count, _FUNCTION_CHARS)) / n_chars
         prose = _clip(func_rate / 0.08)
         # A keyword list: most chunks between separators are a bare term or a tiny fragment.
-        chunks = [c for c in _CHUNK_SPLIT.split(folded) if c]
+        # TCM prose is comma-heavy ("发热，恶寒，无汗"), so a list also needs few function characters
+        # (checked first: the chunk scan is only needed for text that is already suspicious).
         list_like = 0.0
-        if len(chunks) >= 6:
-            list_like = sum(1 for c in chunks if len(c) <= 4 or c.lower() in self.lexicon) / len(chunks)
-            # TCM prose is comma-heavy ("发热，恶寒，无汗"), so a list also needs few function characters.
-            if list_like >= 0.6 and func_rate < 0.07:
-                prose = min(prose, 0.3)
+        if func_rate < 0.07:
+            chunks = [c for c in _CHUNK_SPLIT.split(folded.lower()) if c]
+            if len(chunks) >= 6:
+                cats = self.lexicon.categories
+                list_like = sum(1 for c in chunks if len(c) <= 4 or c in cats) / len(
+                    chunks
+                )
+                if list_like >= 0.6:
+                    prose = min(prose, 0.3)
         sig["list_like"] = list_like
-        sig.update(term_coverage=term_cov, distinct_terms=float(distinct_terms), vague_count=float(len(vague)),
-                   vague_rate=vague_rate, function_char_rate=func_rate, term_repeat=term_repeat,
-                   cue_categories=float(len(cues & set(_CUE_CATEGORIES))))
+        sig.update(
+            term_coverage=term_cov,
+            distinct_terms=float(distinct_terms),
+            vague_count=float(len(vague)),
+            vague_rate=vague_rate,
+            function_char_rate=func_rate,
+            term_repeat=term_repeat,
+            cue_categories=float(len(cues & set(_CUE_CATEGORIES))),
+        )
 
         # ---- structure -------------------------------------------------------------------------------
         conn = {m.group(0) for m in _CONNECTIVES.finditer(folded)}
         s_steps = _clip((n_sent - 1) / 4)
         s_conn = _clip(len(conn) / 4)
         concl_sentence = None
-        if ext.method in ("conclusion", "option_text"):
-            key = char_normalize(ext.evidence)[:6]
-            for i, s in enumerate(sent_norm):
-                if key and key[:4] in s:
-                    concl_sentence = i
+        if (
+            ext.method in ("conclusion", "option_text")
+            and ext.position >= 0
+            and sent_start
+        ):
+            concl_sentence = bisect.bisect_right(sent_start, ext.position) - 1
         s_concl = 1.0 if ext.found else 0.0
         # Repetition: duplicate sentences, or a low bigram type/token ratio (the same phrase over and
         # over); near-duplicate neighbouring sentences are added below with the coherence pass.
         dup = n_sent - len(set(sent_norm))
         type_token = len(p_bi) / (n_chars - 1) if n_chars > 1 else 1.0
-        repetition = max(dup / n_sent if n_sent else 0.0, _clip((0.5 - type_token) / 0.3))
+        repetition = max(
+            dup / n_sent if n_sent else 0.0, _clip((0.5 - type_token) / 0.3)
+        )
         order_checks: dict[str, float] = {}
         if sents:
-            order_checks["conclusion_not_first"] = 0.0 if _CONCLUDING_START.match(sents[0]) and n_sent > 1 else 1.0
-            order_checks["no_anaphor_first"] = 0.0 if _ANAPHOR_START.match(sents[0]) and n_sent > 1 else 1.0
+            order_checks["conclusion_not_first"] = (
+                0.0 if _CONCLUDING_START.match(sents[0]) and n_sent > 1 else 1.0
+            )
+            order_checks["no_anaphor_first"] = (
+                0.0 if _ANAPHOR_START.match(sents[0]) and n_sent > 1 else 1.0
+            )
         intro_idx = [i for i, s in enumerate(sents) if _INTRO.search(s)]
         if intro_idx:
             order_checks["intro_first"] = 1.0 if intro_idx[0] == 0 else 0.0
-        enum = [ord(c) for c in _CIRCLED.findall(pred)] or [int(x) for x in _NUMBERED.findall(folded)]
+        enum = [ord(c) for c in _CIRCLED.findall(pred)] or [
+            int(x) for x in _NUMBERED.findall(folded)
+        ]
         if len(enum) >= 2:
-            order_checks["enumeration_in_order"] = 1.0 if all(a < b for a, b in zip(enum, enum[1:])) else 0.0
+            order_checks["enumeration_in_order"] = (
+                1.0 if all(a < b for a, b in itertools.pairwise(enum)) else 0.0
+            )
+        if concl_sentence is not None and n_sent >= 3:
+            # An explicit "故选X" / "答案为X" closes the reasoning; in the middle it is out of place.
+            order_checks["conclusion_last"] = (
+                1.0 if concl_sentence >= n_sent - 1 else 0.0
+            )
         seq = [_SEQUENCE_WORDS[m.group(0)] for m in _SEQUENCE.finditer(folded)]
         if len(seq) >= 2:
-            order_checks["sequence_words_in_order"] = 1.0 if all(a <= b for a, b in zip(seq, seq[1:])) else 0.0
+            order_checks["sequence_words_in_order"] = (
+                1.0 if all(a <= b for a, b in itertools.pairwise(seq)) else 0.0
+            )
         if n_sent >= 3:
             sb = sent_bi[:25]
             # Adjacent sentences vs sentences 2-3 apart: O(n), and shuffling erases the difference.
-            adj = [_jacc(a, b) for a, b in zip(sb, sb[1:])]
-            far = [_jacc(a, b) for a, b in zip(sb, sb[2:])] + [_jacc(a, b) for a, b in zip(sb, sb[3:])]
+            adj = [_jacc(a, b) for a, b in itertools.pairwise(sb)]
+            far = [_jacc(a, b) for a, b in zip(sb, sb[2:])] + [
+                _jacc(a, b) for a, b in zip(sb, sb[3:])
+            ]
             coh = sum(adj) / len(adj) - sum(far) / len(far)
             near_dup = sum(1 for v in adj + far if v > 0.7) / len(adj)
             repetition = max(repetition, _clip(near_dup))
@@ -453,13 +562,22 @@ class RubricScorer:
                 if conc is not None:
                     order_checks["reference_order"] = conc
         # Definite order violations halve the order score each; coherence and reference order are graded.
-        fails = sum(1 for k, v in order_checks.items() if k not in ("coherence", "reference_order") and v < 0.5)
+        fails = sum(
+            1
+            for k, v in order_checks.items()
+            if k not in ("coherence", "reference_order") and v < 0.5
+        )
         s_order = 0.5**fails * (0.6 + 0.4 * order_checks.get("coherence", 0.6))
         if "reference_order" in order_checks:
             s_order *= 0.5 + 0.5 * order_checks["reference_order"]
         for k, v in order_checks.items():
             sig[f"order_{k}"] = v
-        sig.update(sentences=float(n_sent), connectives=float(len(conn)), repetition=repetition, order=s_order)
+        sig.update(
+            sentences=float(n_sent),
+            connectives=float(len(conn)),
+            repetition=repetition,
+            order=s_order,
+        )
 
         # ---- sufficiency --------------------------------------------------------------------------------
         if has_ref:
@@ -479,35 +597,75 @@ class RubricScorer:
             if overlap < 0.08 and not has_term:
                 pad_sents += 1
         pad_frac = pad_sents / n_sent if n_sent else 0.0
-        sig.update(length_adequacy=s_len, padding_fraction=pad_frac, chars=float(n_chars))
+        sig.update(
+            length_adequacy=s_len, padding_fraction=pad_frac, chars=float(n_chars)
+        )
 
         # ---- dimension scores --------------------------------------------------------------------------
         s_stem = _clip(stem_rec / 0.35) if has_q else relevance
         if has_ref:
-            corr = 0.55 * ans_part + 0.25 * relevance + 0.20 * _clip((rouge_f or 0.0) / 0.5)
-            suff = (0.2 * s_stem + 0.2 * opt_frac + 0.15 * s_len + 0.25 * _clip(sig["rouge_l_recall"] / 0.6)
-                    + 0.05 * s_concl + 0.15 * (1 - pad_frac))
+            corr = (
+                0.55 * ans_part
+                + 0.25 * relevance
+                + 0.20 * _clip((rouge_f or 0.0) / 0.5)
+            )
+            suff = (
+                0.2 * s_stem
+                + 0.2 * opt_frac
+                + 0.15 * s_len
+                + 0.25 * _clip(sig["rouge_l_recall"] / 0.6)
+                + 0.05 * s_concl
+                + 0.15 * (1 - pad_frac)
+            )
         else:
             corr = 0.65 * ans_part + 0.35 * relevance
-            suff = 0.25 * s_stem + 0.25 * opt_frac + 0.25 * s_len + 0.1 * s_concl + 0.15 * (1 - pad_frac)
+            suff = (
+                0.25 * s_stem
+                + 0.25 * opt_frac
+                + 0.25 * s_len
+                + 0.1 * s_concl
+                + 0.15 * (1 - pad_frac)
+            )
         suff *= 1.0 - 0.5 * pad_frac
         s_rep = _clip(1.0 - 2.0 * repetition)
-        struct = (0.25 * s_steps + 0.2 * s_conn + 0.25 * opt_frac + 0.15 * s_concl + 0.15 * s_rep) * (0.4 + 0.6 * s_order)
+        struct = (
+            0.25 * s_steps
+            + 0.2 * s_conn
+            + 0.25 * opt_frac
+            + 0.15 * s_concl
+            + 0.15 * s_rep
+        ) * (0.25 + 0.75 * s_order)
         s_dens = _clip(term_cov / 0.25)
         s_vague = _clip(1.0 - 12.0 * vague_rate)
         mean_len = n_chars / n_sent if n_sent else n_chars
-        s_read = 1.0 if 8 <= mean_len <= 70 else _clip(1.0 - (mean_len - 70) / 100) if mean_len > 70 else 0.5
+        s_read = (
+            1.0
+            if 8 <= mean_len <= 70
+            else _clip(1.0 - (mean_len - 70) / 100)
+            if mean_len > 70
+            else 0.5
+        )
         squeezed = folded.replace(" ", "") if "(" in folded else ""
-        abbrs = {a for a in _ASCII_ABBR.findall(folded) if not (a + "(" in squeezed or "(" + a in squeezed)}
+        abbrs = {
+            a
+            for a in _ASCII_ABBR.findall(folded)
+            if not (a + "(" in squeezed or "(" + a in squeezed)
+        }
         abbrs -= {t.upper() for t in (a for a in abbrs if a.lower() in self.lexicon)}
         s_abbr = _clip(1.0 - len(abbrs) / 6)
-        term = (0.45 * s_dens + 0.25 * s_vague + 0.2 * s_read + 0.1 * s_abbr) * (1.0 - min(0.6, 0.15 * len(vague)))
+        term = (0.45 * s_dens + 0.25 * s_vague + 0.2 * s_read + 0.1 * s_abbr) * (
+            1.0 - min(0.6, 0.15 * len(vague))
+        )
         if not med:  # readable text without a single medical term has no terminology to be clear about
             term = min(term, 0.25)
         s_cues = _clip(len(cues & set(_CUE_CATEGORIES)) / 3)
         gate = _clip(relevance / 0.5) * (0.5 if chk.correct is False else 1.0)
         clin = (0.4 * s_cues + 0.3 * opt_frac + 0.3 * s_dens) * gate
-        sig.update(abbreviations_unexplained=float(len(abbrs)), mean_sentence_length=mean_len, clinical_gate=gate)
+        sig.update(
+            abbreviations_unexplained=float(len(abbrs)),
+            mean_sentence_length=mean_len,
+            clinical_gate=gate,
+        )
 
         raw = {
             "medical_correctness": corr,
@@ -519,31 +677,62 @@ class RubricScorer:
         scores = {k: 1.0 + 4.0 * _clip(v) for k, v in raw.items()}
         if self.calibration is not None:
             cal = self.calibration.apply(dict(sig))
-            scores = {k: _clip(float(cal.get(k, scores[k])), 1.0, 5.0) for k in RUBRIC_DIMENSIONS}
+            scores = {
+                k: _clip(float(cal.get(k, scores[k])), 1.0, 5.0)
+                for k in RUBRIC_DIMENSIONS
+            }
 
         # ---- caps (after calibration: gaming must never pay) --------------------------------------------
         caps: dict[str, float] = {}
         if n_chars < 20:
-            caps.update({d: 2.0 for d in RUBRIC_DIMENSIONS if d != "medical_correctness"})
+            caps.update(
+                {d: 2.0 for d in RUBRIC_DIMENSIONS if d != "medical_correctness"}
+            )
             caps["medical_correctness"] = 3.0
-            _add(ev, RUBRIC_DIMENSIONS, f"too short to justify an answer ({n_chars} characters)")
+            _add(
+                ev,
+                RUBRIC_DIMENSIONS,
+                f"too short to justify an answer ({n_chars} characters)",
+            )
         if (has_q or has_opts) and novelty < 0.3:
             caps.update({d: min(caps.get(d, 5.0), 2.0) for d in RUBRIC_DIMENSIONS})
-            _add(ev, RUBRIC_DIMENSIONS, f"mostly restates the question/options (novel bigrams {novelty:.0%})")
+            _add(
+                ev,
+                RUBRIC_DIMENSIONS,
+                f"mostly restates the question/options (novel bigrams {novelty:.0%})",
+            )
         if prose < 0.5 and n_chars >= 20:
-            for d in ("terminology_clarity", "clinical_value", "reasoning_structure", "information_sufficiency"):
+            for d in (
+                "terminology_clarity",
+                "clinical_value",
+                "reasoning_structure",
+                "information_sufficiency",
+            ):
                 caps[d] = min(caps.get(d, 5.0), 1.0 + 4.0 * prose)
-            _add(ev, ("terminology_clarity", "clinical_value", "reasoning_structure"),
-                 f"reads as a keyword list, not prose (function characters {func_rate:.1%})")
+            _add(
+                ev,
+                ("terminology_clarity", "clinical_value", "reasoning_structure"),
+                f"reads as a keyword list, not prose (function characters {func_rate:.1%})",
+            )
         if relevance < 0.25 and (has_q or has_opts or has_ref):
             caps["medical_correctness"] = min(caps.get("medical_correctness", 5.0), 2.5)
-            caps["information_sufficiency"] = min(caps.get("information_sufficiency", 5.0), 2.0)
-            _add(ev, ("medical_correctness", "information_sufficiency"), f"little connection to this question (relevance {relevance:.2f})")
+            caps["information_sufficiency"] = min(
+                caps.get("information_sufficiency", 5.0), 2.0
+            )
+            _add(
+                ev,
+                ("medical_correctness", "information_sufficiency"),
+                f"little connection to this question (relevance {relevance:.2f})",
+            )
         inj = _INJECTION.search(folded)
         sig["injection"] = float(bool(inj))
         if inj:
             caps = {d: min(caps.get(d, 5.0), 1.5) for d in RUBRIC_DIMENSIONS}
-            _add(ev, RUBRIC_DIMENSIONS, f"instruction addressed to the grader ignored and penalised: {inj.group(0)!r}")
+            _add(
+                ev,
+                RUBRIC_DIMENSIONS,
+                f"instruction addressed to the grader ignored and penalised: {inj.group(0)!r}",
+            )
         for d, c in caps.items():
             scores[d] = min(scores[d], c)
         scores = {d: round(scores[d], 4) for d in RUBRIC_DIMENSIONS}
@@ -551,21 +740,33 @@ class RubricScorer:
         # ---- evidence ----------------------------------------------------------------------------------
         e = ev["medical_correctness"]
         if ext.found:
-            e.append(f"answer {''.join(ext.labels)} found by {ext.method}: {ext.evidence}")
+            e.append(
+                f"answer {''.join(ext.labels)} found by {ext.method}: {ext.evidence}"
+            )
         else:
             e.append("no final answer found")
         if chk.correct is True:
             e.append("answer matches gold")
         elif chk.correct is False:
-            e.append(f"answer differs from gold {''.join(gold)} (overlap {chk.jaccard:.2f})")
+            e.append(
+                f"answer differs from gold {''.join(gold)} (overlap {chk.jaccard:.2f})"
+            )
         elif "ref_verdict_agree" in sig:
-            e.append("answer agrees with the reference's verdict" if sig["ref_verdict_agree"] else "answer contradicts the reference's verdict")
+            e.append(
+                "answer agrees with the reference's verdict"
+                if sig["ref_verdict_agree"]
+                else "answer contradicts the reference's verdict"
+            )
         e.append(f"relevance to the question {relevance:.2f}")
         if rouge_f is not None:
             e.append(f"char ROUGE-L vs reference {rouge_f:.2f}")
         e = ev["reasoning_structure"]
-        e.append(f"{n_sent} sentences, connectives: {'、'.join(sorted(conn)) or 'none'}")
-        e.append(f"options analysed {opt_frac:.0%}; conclusion {'present' if ext.found else 'missing'}")
+        e.append(
+            f"{n_sent} sentences, connectives: {'、'.join(sorted(conn)) or 'none'}"
+        )
+        e.append(
+            f"options analysed {opt_frac:.0%}; conclusion {'present' if ext.found else 'missing'}"
+        )
         if repetition > 0.15:
             e.append(f"repetition {repetition:.0%}")
         bad_order = sorted(k for k, v in order_checks.items() if v < 0.5)
@@ -574,9 +775,13 @@ class RubricScorer:
         e = ev["information_sufficiency"]
         if has_q:
             e.append(f"stem coverage {stem_rec:.0%}")
-        e.append(f"length {n_chars} chars (adequacy {s_len:.2f}); options discussed {opt_frac:.0%}")
+        e.append(
+            f"length {n_chars} chars (adequacy {s_len:.2f}); options discussed {opt_frac:.0%}"
+        )
         if pad_sents:
-            e.append(f"{pad_sents}/{n_sent} sentences unrelated to the question (padding)")
+            e.append(
+                f"{pad_sents}/{n_sent} sentences unrelated to the question (padding)"
+            )
         e = ev["terminology_clarity"]
         e.append(f"{distinct_terms} distinct medical terms, coverage {term_cov:.0%}")
         if vague:
@@ -584,13 +789,26 @@ class RubricScorer:
         if abbrs:
             e.append("unexplained abbreviations: " + ", ".join(sorted(abbrs)[:5]))
         e = ev["clinical_value"]
-        e.append("clinical cues: " + (", ".join(sorted(c.split(":", 1)[1] for c in cues if ":" in c)) or "none"))
+        e.append(
+            "clinical cues: "
+            + (
+                ", ".join(sorted(c.split(":", 1)[1] for c in cues if ":" in c))
+                or "none"
+            )
+        )
         if gate < 1.0:
             e.append(f"clinical credit gated by relevance/correctness ({gate:.2f})")
 
         overall = round(sum(scores.values()) / len(scores), 4)
-        return RubricResult(scores, overall, ext.labels, chk.correct, None if rouge_f is None else round(rouge_f, 6), ev,
-                            {k: float(v) for k, v in sorted(sig.items())})
+        return RubricResult(
+            scores,
+            overall,
+            ext.labels,
+            chk.correct,
+            None if rouge_f is None else round(rouge_f, 6),
+            ev,
+            {k: float(v) for k, v in sorted(sig.items())},
+        )
 
 
 def _jacc(a: set, b: set) -> float:
@@ -629,8 +847,15 @@ def _add(ev: dict[str, list[str]], dims: Iterable[str], msg: str) -> None:
 
 def _all_ones(reason: str, gold: tuple | None) -> RubricResult:
     scores = {d: 1.0 for d in RUBRIC_DIMENSIONS}
-    return RubricResult(scores, 1.0, None, None, None,
-                        {d: [reason] for d in RUBRIC_DIMENSIONS}, {"empty": 1.0})
+    return RubricResult(
+        scores,
+        1.0,
+        None,
+        None,
+        None,
+        {d: [reason] for d in RUBRIC_DIMENSIONS},
+        {"empty": 1.0},
+    )
 
 
 _WORKER: RubricScorer | None = None

@@ -25,12 +25,12 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "PRF",
-    "char_normalize",
     "char_ngrams",
+    "char_normalize",
+    "chrf",
     "ngram_overlap",
     "ngram_overlaps",
     "rouge_l",
-    "chrf",
 ]
 
 # \W is "not a word character": drops whitespace, punctuation and symbols but keeps CJK, letters
@@ -126,7 +126,9 @@ def ngram_overlap(prediction: str, reference: str, *, n: int = 2) -> PRF:
     return _overlap(char_ngrams(prediction, n), char_ngrams(reference, n))
 
 
-def ngram_overlaps(prediction: str, reference: str, *, max_n: int = 4) -> dict[int, PRF]:
+def ngram_overlaps(
+    prediction: str, reference: str, *, max_n: int = 4
+) -> dict[int, PRF]:
     """:func:`ngram_overlap` for every order ``1..max_n``.
 
     Args:
@@ -142,7 +144,9 @@ def ngram_overlaps(prediction: str, reference: str, *, max_n: int = 4) -> dict[i
     """
     p, r = char_normalize(prediction), char_normalize(reference)
     return {
-        n: _overlap(char_ngrams(p, n, normalized=True), char_ngrams(r, n, normalized=True))
+        n: _overlap(
+            char_ngrams(p, n, normalized=True), char_ngrams(r, n, normalized=True)
+        )
         for n in range(1, max_n + 1)
     }
 
@@ -173,7 +177,9 @@ def rouge_l(prediction: str, reference: str) -> PRF:
     return PRF(prec, rec, _f(prec, rec))
 
 
-def chrf(prediction: str, reference: str, *, max_n: int = 6, beta: float = 2.0) -> float:
+def chrf(
+    prediction: str, reference: str, *, max_n: int = 6, beta: float = 2.0
+) -> float:
     """chrF-style score: F-beta of character n-gram precision and recall averaged over 1..max_n.
 
     Follows Popović (2015): precision and recall are averaged over the orders that exist, then
@@ -201,7 +207,9 @@ def chrf(prediction: str, reference: str, *, max_n: int = 6, beta: float = 2.0) 
     for n in range(1, max_n + 1):
         if len(p) < n or len(r) < n:
             break
-        o = _overlap(char_ngrams(p, n, normalized=True), char_ngrams(r, n, normalized=True))
+        o = _overlap(
+            char_ngrams(p, n, normalized=True), char_ngrams(r, n, normalized=True)
+        )
         precs.append(o.precision)
         recs.append(o.recall)
     return _f(sum(precs) / len(precs), sum(recs) / len(recs), beta)

@@ -55,7 +55,7 @@ def _make_handler(state: HubState, lock: threading.Lock, tokens: frozenset[str] 
             with lock:
                 state.auth_headers.append(self.headers.get("Authorization") or "")
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server API
+        def do_GET(self) -> None:
             self._auth()
             path = urlparse(self.path).path
             if path == "/api/agent-harnesses":
@@ -64,7 +64,7 @@ def _make_handler(state: HubState, lock: threading.Lock, tokens: frozenset[str] 
                 state.unexpected.append(f"GET {self.path}")
             self._send(404, {"error": "not in stub"})
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server API
+        def do_POST(self) -> None:
             self._auth()
             path = unquote(urlparse(self.path).path)
             body = self._body()

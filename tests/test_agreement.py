@@ -194,3 +194,41 @@ def test_bootstrap_fast_path_equals_the_library_path(seed):
             assert math.isnan(fast[m]), m
         else:
             assert fast[m] == pytest.approx(slow[m], abs=1e-9), m
+
+
+def test_medcot_score_output_against_expert_scores(tmp_path, repo_root, capsys):
+    """The file `medcot score` writes is a valid side of `medcot agreement`."""
+    from medcot.cli import main
+
+    records = [json.loads(line) for line in (repo_root / "tests" / "data" / "canonical_records.jsonl")
+               .read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = [r for r in records if r.get("rubric")]
+    assert len(records) >= 3
+    preds = tmp_path / "pred.jsonl"
+    preds.write_text("".join(json.dumps({"id": r["id"], "prediction": r["cot"], "question": r["question"],
+                                         "options": r["options"], "answer": r["answer"]}, ensure_ascii=False) + "\n"
+                             for r in records), encoding="utf-8")
+    experts = tmp_path / "experts.jsonl"
+    experts.write_text("".join(json.dumps({"id": r["id"], "rubric": r["rubric"]}) + "\n" for r in records),
+                       encoding="utf-8")
+    out = tmp_path / "scores.jsonl"
+    assert main(["score", str(preds), "-o", str(out), "--json", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["agreement", str(out), str(experts), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["joined"] == len(records) and report["unmatched_a"] == report["unmatched_b"] == 0
+    assert set(report["dimensions"]) == set(RUBRIC_DIMENSIONS)
+    for d in RUBRIC_DIMENSIONS:  # partial expert rubrics: pairs only where the expert scored
+        assert report["dimensions"][d]["n"] == sum(r["rubric"].get(d) is not None for r in records)
+        assert report["dimensions"][d]["missing_pairs"] == len(records) - report["dimensions"][d]["n"]
+
+
+def test_dataframes_and_id_mappings_are_accepted(rated):
+    pd = pytest.importorskip("pandas")
+    a, b, _, _ = rated
+    flat_a = [{"id": r["id"], **r["scores"]} for r in a]
+    reference = agreement(a, b)
+    assert agreement(pd.DataFrame(flat_a), pd.DataFrame(b)) == reference
+    assert agreement({r["id"]: r["scores"] for r in a}, b) == reference
+    with pytest.raises(InputError, match="record 1: expected a mapping"):
+        agreement(["not a row"], b)

@@ -9,12 +9,20 @@ import pytest
 
 from medcot.answer import check_answer, extract_answer, is_negative_question
 
-CASES = [json.loads(line) for line in (Path(__file__).parent / "data" / "answer_extraction_cases.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+CASES = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "data" / "answer_extraction_cases.jsonl")
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if line.strip()
+]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_extraction_case(case: dict) -> None:
-    ext = extract_answer(case["text"], options=case.get("options"), question=case.get("question"))
+    ext = extract_answer(
+        case["text"], options=case.get("options"), question=case.get("question")
+    )
     assert ext.labels == case["expected"], ext
     assert ext.method == case["method"]
     assert ext.found == (case["expected"] is not None)
@@ -29,7 +37,11 @@ def test_evidence_shows_matched_span() -> None:
 def test_check_answer_multi_answer_and_unknown() -> None:
     assert check_answer(["A", "B"], ["B", "A"]).correct is True
     partial = check_answer(["A"], ["A", "C"])
-    assert partial.correct is False and partial.jaccard == pytest.approx(0.5) and partial.missing == ["C"]
+    assert (
+        partial.correct is False
+        and partial.jaccard == pytest.approx(0.5)
+        and partial.missing == ["C"]
+    )
     wrong = check_answer(["D"], ["A"])
     assert wrong.correct is False and wrong.jaccard == 0.0 and wrong.extra == ["D"]
     assert check_answer(None, ["A"]).correct is None
@@ -60,7 +72,9 @@ def test_real_explanations_agree_with_gold(realdata_path: Path) -> None:
         if not isinstance(cot, str) or cot.strip() in ("", "nan"):
             continue
         total += 1
-        ext = extract_answer(cot, options=parse_options(row["Options"]), question=row["Question"])
+        ext = extract_answer(
+            cot, options=parse_options(row["Options"]), question=row["Question"]
+        )
         if ext.found:
             found += 1
             correct += bool(check_answer(ext.labels, list(row["Answer"])).correct)

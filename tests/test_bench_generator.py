@@ -135,15 +135,15 @@ def test_cli_rejects_n_and_scale_together(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "script, args",
+    "script, args, data_rows",
     [
-        ("bench_build.py", []),
-        ("bench_load.py", []),
-        ("bench_score.py", []),
-        ("bench_growth.py", ["--only", "score"]),
+        ("bench_build.py", [], 2),
+        ("bench_load.py", [], 3),
+        ("bench_score.py", [], 2),
+        ("bench_growth.py", ["--only", "score"], 1),
     ],
 )
-def test_bench_script_smoke_prints_a_table(tmp_path: Path, script: str, args: list[str]) -> None:
+def test_bench_script_smoke_prints_a_table(tmp_path: Path, script: str, args: list[str], data_rows: int) -> None:
     out = tmp_path / "fig.json"
     proc = subprocess.run([sys.executable, str(BENCH / script), "--smoke", "--json", str(out), *args],
                           capture_output=True, text=True, timeout=300)
@@ -151,7 +151,7 @@ def test_bench_script_smoke_prints_a_table(tmp_path: Path, script: str, args: li
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("## ")
     rows = [ln for ln in lines if ln.startswith("| ")]
-    assert len(rows) >= 3  # header + at least two measured steps
+    assert rows[0].startswith("| step") and len(rows) == 1 + data_rows  # header + one row per measured step
     assert "FAILED" not in proc.stdout, proc.stdout
     payload = json.loads(out.read_text())
     assert payload  # figures were written

@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import load_builder_module
+
 from medcot import export, schema
 from medcot.errors import InputError
 

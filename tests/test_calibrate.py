@@ -187,3 +187,31 @@ def test_cli_calibrate_on_a_built_folder(known_truth, tmp_path, capsys):
     assert report["fitted_on"]["n"] == 300
     assert set(report["report"]) == {"validation", "test"}
     assert Calibration.load(out).fitted_on["ids_sha256"] == ids_digest(r["id"] for r in known_truth["train"])
+
+
+def test_calibrate_release_reads_a_raw_release(dummy_data, tmp_path):
+    from medcot.ingest import ingest
+
+    splits = ingest(dummy_data).splits
+    train_scored = [r for r in splits.get("train", []) if r.get("rubric") and any(
+        r["rubric"].get(d) is not None for d in RUBRIC_DIMENSIONS)]
+    if not train_scored:
+        pytest.fail("dummy_data is expected to carry expert rubric scores on some train rows")
+    cal = calibrate.calibrate_release(dummy_data, out=tmp_path / "cal.json")
+    assert cal.fitted_on["n"] == len(train_scored)
+    assert cal.fitted_on["ids_sha256"] == ids_digest(r["id"] for r in train_scored)
+    assert Calibration.load(tmp_path / "cal.json").fitted_on == cal.fitted_on
+
+
+def test_scoring_loads_a_calibration_file(known_truth, score_fn, tmp_path):
+    from medcot import scoring
+
+    cal = calibrate_records(known_truth, score_fn=score_fn)
+    path = cal.save(tmp_path / "cal.json")
+    rec = known_truth["validation"][0]
+    scorer = scoring.get_scorer(calibration=str(path))
+    got = scorer.score(rec["cot"], question=rec["question"], options=rec["options"], answers=rec["answer"])
+    (_, signals), = score_fn([rec])
+    (calibrated, _), = score_fn([rec], calibration=cal)
+    assert got.scores == calibrated
+    assert got.signals == signals

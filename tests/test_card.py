@@ -153,3 +153,10 @@ def test_size_categories():
     assert [card.size_category(n) for n in (0, 999, 1000, 31247, 100_000, 2_000_000)] == [
         "n<1K", "n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M",
     ]
+
+
+def test_synthetic_flag_marks_any_build(tmp_path, capsys):
+    out = tmp_path / "repo"
+    assert main(["build", "--data-dir", str(RECORDS), "--out", str(out), "--synthetic", "--no-verify"]) == 0
+    assert "SYNTHETIC" in _front_matter(out)["pretty_name"]
+    assert "WARNING: SYNTHETIC DUMMY DATA" in (out / "README.md").read_text(encoding="utf-8")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import datasets
 import pytest
-
 from conftest import load_builder_module
+
 from medcot import schema, views
 
 DATA = Path(__file__).parent / "data"

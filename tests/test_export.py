@@ -180,3 +180,12 @@ def test_load_without_config_name_gives_default(dummy_build, hf_offline):
     ds = datasets.load_dataset(str(dummy_build.out_dir), cache_dir=str(hf_offline))
     assert {s: ds[s].num_rows for s in ds} == dummy_build.counts()["default"]
     assert ds["train"].features == schema.DEFAULT_FEATURES
+
+
+def test_row_groups_shrink_for_long_rows(tmp_path):
+    records = ingest(RECORDS).splits["train"]
+    lay = export.write_split(records, config="sft", split="train", out_dir=tmp_path, row_group_bytes=1)
+    meta = pq.ParquetFile(tmp_path / lay.files[0]).metadata
+    assert meta.num_row_groups == len(records) == lay.num_examples
+    assert lay.files == ("data/sft/train-00000-of-00001.parquet",)
+    assert not list((tmp_path / "data" / "sft").glob("*.partial"))

@@ -106,7 +106,7 @@ def test_thousand_items_with_transient_faults_nothing_lost_and_rerun_is_free(srv
 ])
 def test_permanent_failures_are_missing_with_error_never_a_score(srv, tmp_path, caplog, fault, calls):
     items = [_item(0), _item(1, fault)]
-    opts = {**FAST, "max_retries": 1} if fault.startswith("slow") else FAST
+    opts = {**FAST, "max_retries": 1, "timeout": 0.2} if fault.startswith("slow") else FAST
     with caplog.at_level(logging.WARNING, logger="medcot.judge"):
         ok, bad = judge_many(items, base_url=srv.base_url, model="m", cache_dir=tmp_path, **opts)
     assert ok.error is None and ok.overall is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -17,20 +18,29 @@ def test_builtin_has_every_category() -> None:
     for cat in (*MEDICAL_CATEGORIES, "vague"):
         assert len(lex.terms(cat)) >= 40, cat
     cue_subs = {c for c in lex.categories.values() if c.startswith("cue:")}
-    assert cue_subs == {"cue:basis", "cue:differential", "cue:management", "cue:safety", "cue:prognosis"}
+    assert cue_subs == {
+        "cue:basis",
+        "cue:differential",
+        "cue:management",
+        "cue:safety",
+        "cue:prognosis",
+    }
     # Single characters would match inside every word.
     assert all(len(t) >= 2 for t in lex.terms())
 
 
 def test_longest_non_overlapping_matches() -> None:
     lex = load_builtin()
-    found = [(m.term, m.category) for m in lex.find("急性心肌梗死患者首选再灌注治疗，鉴别诊断包括主动脉夹层")]
+    found = [
+        (m.term, m.category)
+        for m in lex.find("急性心肌梗死患者首选再灌注治疗，鉴别诊断包括主动脉夹层")
+    ]
     assert ("急性心肌梗死", "disease") in found
     assert ("心肌梗死", "disease") not in found  # inside the longer match
     assert ("鉴别诊断", "cue:differential") in found
     assert ("主动脉夹层", "disease") in found
     spans = [(m.start, m.end) for m in lex.find("急性心肌梗死鉴别诊断")]
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
 
 
 def test_vague_words_detected() -> None:
@@ -44,7 +54,9 @@ def test_fullwidth_text_matches() -> None:
 
 def test_read_lexicon_file_formats(tmp_path: Path) -> None:
     f = tmp_path / "u.txt"
-    f.write_text("\ufeff肺栓塞\t321\n# 注释\n\n肝\n肾小管酸中毒\tdisease\n", encoding="utf-8")
+    f.write_text(
+        "\ufeff肺栓塞\t321\n# 注释\n\n肝\n肾小管酸中毒\tdisease\n", encoding="utf-8"
+    )
     assert read_lexicon_file(f) == [("肺栓塞", "user"), ("肾小管酸中毒", "disease")]
 
 
@@ -69,7 +81,9 @@ def test_user_lexicon_does_not_override_builtin(tmp_path: Path) -> None:
     assert lex.categories["新词汇"] == "user"
 
 
-def test_thuocl_loads_and_changes_coverage(thuocl_path: Path, realdata_path: Path) -> None:
+def test_thuocl_loads_and_changes_coverage(
+    thuocl_path: Path, realdata_path: Path
+) -> None:
     assert len(read_lexicon_file(thuocl_path)) == 18749
     user = Lexicon.from_files(thuocl_path)
     builtin = load_builtin()

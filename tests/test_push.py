@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from hub_stub import serve
+
 from medcot import push
 from medcot.errors import InputError
 
@@ -38,7 +38,7 @@ def _run_cli(args: list[str], *, endpoint: str, home: Path) -> subprocess.Comple
         env.pop(key, None)
     code = "import sys; from medcot.cli import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run(
-        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", code, *args], check=False, env=env, capture_output=True, text=True, timeout=120,
     )
 
 
@@ -79,7 +79,7 @@ def test_no_token_is_a_clear_error(built_copy, tmp_path):
         env_home = tmp_path / "empty_home"
         proc = subprocess.run(
             [sys.executable, "-c", "import sys; from medcot.cli import main; sys.exit(main(sys.argv[1:]))",
-             "push", str(built_copy), "--repo", "org/medcot"],
+             "push", str(built_copy), "--repo", "org/medcot"], check=False,
             env={**{k: v for k, v in os.environ.items() if not k.startswith("HF_")},
                  "HF_ENDPOINT": endpoint, "HF_HOME": str(env_home)},
             capture_output=True, text=True, timeout=120,

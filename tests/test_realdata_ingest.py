@@ -63,3 +63,19 @@ def test_ids_unique_and_split_seeded(result, realdata_path: Path) -> None:
     assert sizes == {"train": 1091, "validation": 136, "test": 136}
     again = ingest(realdata_path)
     assert {k: [r["id"] for r in v] for k, v in again.splits.items()} == {k: [r["id"] for r in v] for k, v in result.splits.items()}
+
+
+def test_upstream_csv_shape_gives_the_same_records(raw_rows, result, tmp_path: Path) -> None:
+    """Upstream CMExam CSV uses REAL newlines inside quoted Options cells; the records must not change."""
+    import csv
+
+    rows = raw_rows[:300]
+    path = tmp_path / "cmexam.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows([dict(r, Options=r["Options"].replace("\\n", "\n")) for r in rows])
+    from_csv = {r["id"]: r for r in ingest(path).records()}
+    from_jsonl = {r["id"]: r for r in result.records()}
+    assert len(from_csv) == 300
+    assert all(from_csv[i] == from_jsonl[i] for i in from_csv)

@@ -15,8 +15,16 @@ from medcot.rubric import RubricResult, RubricScorer
 from medcot.schema import RUBRIC_DIMENSIONS
 
 DATA = Path(__file__).parent / "data"
-GAMING = [json.loads(x) for x in (DATA / "gaming_cases.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
-STYLE = [json.loads(x) for x in (DATA / "style_samples.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+GAMING = [
+    json.loads(x)
+    for x in (DATA / "gaming_cases.jsonl").read_text(encoding="utf-8").splitlines()
+    if x.strip()
+]
+STYLE = [
+    json.loads(x)
+    for x in (DATA / "style_samples.jsonl").read_text(encoding="utf-8").splitlines()
+    if x.strip()
+]
 # Default context for the gaming cases: the (hand-written) pancreatitis case in style_samples.jsonl.
 CTX = next(s for s in STYLE if s["question"].startswith("男，45岁。饮酒后"))
 
@@ -44,7 +52,9 @@ def test_gaming_cases_do_not_earn_high_scores(scorer: RubricScorer, case: dict) 
 
 
 @pytest.mark.parametrize("case", GAMING, ids=[c["name"] for c in GAMING])
-def test_gaming_cases_score_below_the_real_explanation(scorer: RubricScorer, case: dict) -> None:
+def test_gaming_cases_score_below_the_real_explanation(
+    scorer: RubricScorer, case: dict
+) -> None:
     good = scorer.score(CTX["explanation"], **_kw({}))
     bad = scorer.score(case["prediction"], **_kw(case))
     assert good.overall >= 3.5
@@ -81,10 +91,21 @@ def test_result_contract(scorer: RubricScorer) -> None:
 
 
 def test_loose_option_and_answer_forms(scorer: RubricScorer) -> None:
-    canon = scorer.score(CTX["explanation"], question=CTX["question"],
-                         options=[{"label": l, "text": t} for l, t in (x.split(" ", 1) for x in CTX["options"].split("\n"))],
-                         answers=["B"])
-    loose = scorer.score(CTX["explanation"], question=CTX["question"], options=CTX["options"], answers="答案：B")
+    canon = scorer.score(
+        CTX["explanation"],
+        question=CTX["question"],
+        options=[
+            {"label": l, "text": t}
+            for l, t in (x.split(" ", 1) for x in CTX["options"].split("\n"))
+        ],
+        answers=["B"],
+    )
+    loose = scorer.score(
+        CTX["explanation"],
+        question=CTX["question"],
+        options=CTX["options"],
+        answers="答案：B",
+    )
     assert canon.scores == loose.scores
 
 
@@ -94,7 +115,9 @@ def test_bad_inputs_raise_input_error(scorer: RubricScorer) -> None:
     with pytest.raises(InputError, match="item 1"):
         scorer.score_many([{"prediction": "故选A"}, "not a dict"])  # type: ignore[list-item]
     with pytest.raises(InputError, match="item 0"):
-        scorer.score_many([{"prediction": "故选A", "options": "A 甲\nB 乙", "answers": "Z"}])
+        scorer.score_many(
+            [{"prediction": "故选A", "options": "A 甲\nB 乙", "answers": "Z"}]
+        )
     with pytest.raises(InputError, match="calibration"):
         RubricScorer(calibration=object())
 
@@ -104,15 +127,26 @@ def test_wrong_answer_scores_lower_than_right(scorer: RubricScorer) -> None:
     right = scorer.score(CTX["explanation"], **kw)
     wrong = scorer.score(CTX["explanation"].replace("故选B", "故选C"), **kw)
     assert wrong.answer_correct is False and right.answer_correct is True
-    assert right.scores["medical_correctness"] - wrong.scores["medical_correctness"] >= 2.0
+    assert (
+        right.scores["medical_correctness"] - wrong.scores["medical_correctness"] >= 2.0
+    )
 
 
 def test_reference_verdict_used_when_gold_unknown(scorer: RubricScorer) -> None:
     ref = CTX["explanation"]
-    agree = scorer.score(ref.replace("故选B", "答案是B"), reference=ref, question=CTX["question"])
-    contra = scorer.score(ref.replace("故选B", "答案是C"), reference=ref, question=CTX["question"])
-    assert agree.signals["ref_verdict_agree"] == 1.0 and contra.signals["ref_verdict_agree"] == 0.0
-    assert agree.scores["medical_correctness"] > contra.scores["medical_correctness"] + 1.0
+    agree = scorer.score(
+        ref.replace("故选B", "答案是B"), reference=ref, question=CTX["question"]
+    )
+    contra = scorer.score(
+        ref.replace("故选B", "答案是C"), reference=ref, question=CTX["question"]
+    )
+    assert (
+        agree.signals["ref_verdict_agree"] == 1.0
+        and contra.signals["ref_verdict_agree"] == 0.0
+    )
+    assert (
+        agree.scores["medical_correctness"] > contra.scores["medical_correctness"] + 1.0
+    )
 
 
 def test_real_style_explanations_beat_their_corruptions(scorer: RubricScorer) -> None:
@@ -122,11 +156,19 @@ def test_real_style_explanations_beat_their_corruptions(scorer: RubricScorer) ->
 
     items, _ = load_items(DATA / "style_samples.jsonl")
     for i, it in enumerate(items[:6]):
-        kw = {"question": it["question"], "options": it["options"], "answers": it["answer"]}
+        kw = {
+            "question": it["question"],
+            "options": it["options"],
+            "answers": it["answer"],
+        }
         orig = scorer.score(it["cot"], **kw)
         rng = random.Random(i)
-        for fn, dim in ((truncate, "information_sufficiency"), (wrong_question, "medical_correctness"),
-                        (vague_terms, "terminology_clarity"), (padding, "information_sufficiency")):
+        for fn, dim in (
+            (truncate, "information_sufficiency"),
+            (wrong_question, "medical_correctness"),
+            (vague_terms, "terminology_clarity"),
+            (padding, "information_sufficiency"),
+        ):
             bad = fn(it, items, rng)
             assert bad is not None
             r = scorer.score(bad, **kw)
@@ -134,12 +176,30 @@ def test_real_style_explanations_beat_their_corruptions(scorer: RubricScorer) ->
             assert r.overall < orig.overall, (it["id"], fn.__name__)
 
 
-def test_score_many_matches_score_and_parallel_matches_serial(scorer: RubricScorer) -> None:
-    items = [{"prediction": s["explanation"], "question": s["question"], "options": s["options"], "answer": s["answer"],
-              "reference": STYLE[(i + 1) % len(STYLE)]["explanation"]} for i, s in enumerate(STYLE)]
+def test_score_many_matches_score_and_parallel_matches_serial(
+    scorer: RubricScorer,
+) -> None:
+    items = [
+        {
+            "prediction": s["explanation"],
+            "question": s["question"],
+            "options": s["options"],
+            "answer": s["answer"],
+            "reference": STYLE[(i + 1) % len(STYLE)]["explanation"],
+        }
+        for i, s in enumerate(STYLE)
+    ]
     serial = scorer.score_many(items, processes=1)
-    single = [scorer.score(it["prediction"], question=it["question"], options=it["options"], answers=it["answer"],
-                           reference=it["reference"]) for it in items]
+    single = [
+        scorer.score(
+            it["prediction"],
+            question=it["question"],
+            options=it["options"],
+            answers=it["answer"],
+            reference=it["reference"],
+        )
+        for it in items
+    ]
     assert [r.to_dict() for r in serial] == [r.to_dict() for r in single]
     parallel = scorer.score_many(items * 3, processes=2, parallel_min=1, chunksize=7)
     assert [r.to_dict() for r in parallel] == [r.to_dict() for r in serial * 3]
@@ -152,8 +212,16 @@ def test_deterministic_across_processes() -> None:
         "print(json.dumps([s.score(r['explanation'],question=r['question'],options=r['options'],answers=r['answer']).to_dict() "
         "for r in rows], sort_keys=True, ensure_ascii=False))"
     )
-    outs = {subprocess.run([sys.executable, "-c", code, str(DATA / "style_samples.jsonl")], capture_output=True, text=True,
-                           check=True, env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("1", "2")}
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code, str(DATA / "style_samples.jsonl")],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+        ).stdout
+        for seed in ("1", "2")
+    }
     assert len(outs) == 1
 
 

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from validation.run_validity import load_items, run, to_markdown  # noqa: E402
+from validation.run_validity import load_items, run, to_markdown
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,9 @@ def results(realdata_path: Path) -> dict:
     items, rejects = load_items(realdata_path)
     assert len(items) + len(rejects) == 1363  # rows in = items + rejects
     # ~200 usable rows; the external THUOCL list is used when ../shared has it (else none).
-    return run(items[:200], seed=13, modes=("full",))["full"] | {"_md": to_markdown(run(items[:40], seed=1), title="t")}
+    return run(items[:200], seed=13, modes=("full",))["full"] | {
+        "_md": to_markdown(run(items[:40], seed=1), title="t")
+    }
 
 
 def test_answer_flip_detected_by_correctness(results: dict) -> None:
@@ -39,7 +41,10 @@ def test_shuffle_detected_better_than_chance(results: dict) -> None:
     assert results["shuffle"]["auroc"]["reasoning_structure"] >= 0.6
 
 
-@pytest.mark.parametrize("name", ["answer_flip", "wrong_question", "truncate", "shuffle", "vague_terms", "padding"])
+@pytest.mark.parametrize(
+    "name",
+    ["answer_flip", "wrong_question", "truncate", "shuffle", "vague_terms", "padding"],
+)
 def test_target_dimension_moves_most(results: dict, name: str) -> None:
     from validation.corruptions import TARGETS
 

@@ -36,10 +36,21 @@ from medcot.answer import _BARE, _BRACKET, _CONCLUSION, _VERDICT, extract_answer
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CORRUPTIONS", "TARGETS", "fold", "split_sentences", "build_term_automaton"]
+__all__ = ["CORRUPTIONS", "TARGETS", "build_term_automaton", "fold", "split_sentences"]
 
 _SENT = re.compile(r"[^。!?;\n]+[。!?;\n]*")
-_VAGUE_PHRASES = ("这个东西", "某种情况", "那个病", "一些问题", "某个部位", "那种药", "这种表现", "某种东西", "那个指标", "某些因素")
+_VAGUE_PHRASES = (
+    "这个东西",
+    "某种情况",
+    "那个病",
+    "一些问题",
+    "某个部位",
+    "那种药",
+    "这种表现",
+    "某种东西",
+    "那个指标",
+    "某些因素",
+)
 _FILLER = (
     "今天天气不错，适合出去散步。",
     "很多人喜欢在周末去公园放松一下心情。",
@@ -85,7 +96,11 @@ def split_sentences(text: str) -> list[str]:
 
 
 def build_term_automaton(terms: Sequence[str]) -> ahocorasick.Automaton:
-    """Aho-Corasick automaton over ``terms`` (longest-match replacement)."""
+    """Aho-Corasick automaton over ``terms`` (longest-match replacement).
+
+    >>> len(build_term_automaton(["胰头癌", "黄疸"]))
+    2
+    """
     a = ahocorasick.Automaton()
     for t in terms:
         a.add_word(t, t)
@@ -94,7 +109,18 @@ def build_term_automaton(terms: Sequence[str]) -> ahocorasick.Automaton:
 
 
 def load_external_terms(path: str | Path | None, *, min_len: int = 3) -> list[str]:
-    """Terms from a THUOCL-style file (``term\\tfreq``), at least ``min_len`` characters."""
+    """Terms from a THUOCL-style file (``term\\tfreq``), at least ``min_len`` characters.
+
+    Args:
+        path: the file; a missing path gives [] (the corruption then uses option texts only).
+        min_len: shortest term kept.
+
+    Returns:
+        The terms, NFKC-folded.
+
+    >>> load_external_terms(None)
+    []
+    """
     if not path or not Path(path).exists():
         return []
     out = []
@@ -128,7 +154,24 @@ def _swap_letters(text: str, a: str, b: str) -> str:
     return "".join(out)
 
 
-def answer_flip(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+def answer_flip(
+    item: dict, items: Sequence[dict], rng: random.Random, **_: Any
+) -> str | None:
+    """Move the verdict to a wrong option (letters swapped inside verdict markers and conclusions).
+
+    Args:
+        item: canonical item (``question``, ``options``, ``answer``, ``cot``, ``id``).
+        items: all items (unused here; same signature for every corruption).
+        rng: seeded random generator.
+
+    Returns:
+        The corrupted text, or None when the original's extracted answer is not the gold answer.
+
+    >>> it = {"id": "1", "question": "q", "answer": ["C"], "cot": "出血量（C对），出血部位（B错）。",
+    ...       "options": [{"label": "B", "text": "出血部位"}, {"label": "C", "text": "出血量"}]}
+    >>> answer_flip(it, [it], random.Random(0))
+    '出血量(B对),出血部位(C错)。'
+    """
     text = fold(item["cot"])
     gold = item["answer"]
     labels = [o["label"] for o in item["options"]]
@@ -151,7 +194,15 @@ def answer_flip(item: dict, items: Sequence[dict], rng: random.Random, **_: Any)
     return new
 
 
-def wrong_question(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+def wrong_question(
+    item: dict, items: Sequence[dict], rng: random.Random, **_: Any
+) -> str | None:
+    """The explanation of another randomly chosen item (None when there is no other).
+
+    >>> a, b = {"id": "a", "cot": "甲。"}, {"id": "b", "cot": "乙。"}
+    >>> wrong_question(a, [a, b], random.Random(0))
+    '乙。'
+    """
     if len(items) < 2:
         return None
     while True:
@@ -160,12 +211,26 @@ def wrong_question(item: dict, items: Sequence[dict], rng: random.Random, **_: A
             return fold(other["cot"])
 
 
-def truncate(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+def truncate(
+    item: dict, items: Sequence[dict], rng: random.Random, **_: Any
+) -> str | None:
+    """Only the first sentence (None for one-sentence explanations).
+
+    >>> truncate({"cot": "本题考查黄疸。胰头癌（C对）。"}, [], random.Random(0))
+    '本题考查黄疸。'
+    """
     sents = split_sentences(item["cot"])
     return sents[0] if len(sents) >= 2 else None
 
 
-def shuffle(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+def shuffle(
+    item: dict, items: Sequence[dict], rng: random.Random, **_: Any
+) -> str | None:
+    """Sentences in a random different order (None below three sentences).
+
+    >>> shuffle({"cot": "甲。乙。丙。"}, [], random.Random(1)) != "甲。乙。丙。"
+    True
+    """
     sents = split_sentences(item["cot"])
     if len(sents) < 3:
         return None
@@ -175,11 +240,25 @@ def shuffle(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> 
         if order != sorted(order):
             break
     # Sentence-final punctuation stays with its sentence; make sure the text still ends cleanly.
-    return "".join(sents[i] if sents[i][-1] in "。!?;\n" else sents[i] + "。" for i in order)
+    return "".join(
+        sents[i] if sents[i][-1] in "。!?;\n" else sents[i] + "。" for i in order
+    )
 
 
-def vague_terms(item: dict, items: Sequence[dict], rng: random.Random, *, automaton: ahocorasick.Automaton | None = None,
-                **_: Any) -> str | None:
+def vague_terms(
+    item: dict,
+    items: Sequence[dict],
+    rng: random.Random,
+    *,
+    automaton: ahocorasick.Automaton | None = None,
+    **_: Any,
+) -> str | None:
+    """Medical terms (external list via ``automaton`` + option texts) replaced by vague phrases.
+
+    >>> it = {"cot": "胰头癌压迫胆总管。", "options": [{"label": "A", "text": "胰头癌"}]}
+    >>> vague_terms(it, [it], random.Random(0)).endswith("压迫胆总管。")
+    True
+    """
     text = fold(item["cot"])
     terms = {fold(o["text"]) for o in item["options"] if len(fold(o["text"])) >= 2}
     spans: list[tuple[int, int]] = []
@@ -204,7 +283,14 @@ def vague_terms(item: dict, items: Sequence[dict], rng: random.Random, *, automa
     return new if new != text else None
 
 
-def padding(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+def padding(
+    item: dict, items: Sequence[dict], rng: random.Random, **_: Any
+) -> str | None:
+    """Irrelevant filler sentences inserted at random positions until the text doubles.
+
+    >>> len(padding({"cot": "胰头癌可致黄疸。"}, [], random.Random(0))) >= 16
+    True
+    """
     sents = split_sentences(item["cot"])
     if not sents:
         return None

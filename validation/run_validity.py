@@ -40,7 +40,12 @@ from medcot.errors import InputError, MedcotError
 from medcot.options import parse_answer, parse_options
 from medcot.rubric import RubricScorer
 from medcot.schema import RUBRIC_DIMENSIONS
-from validation.corruptions import CORRUPTIONS, TARGETS, build_term_automaton, load_external_terms
+from validation.corruptions import (
+    CORRUPTIONS,
+    TARGETS,
+    build_term_automaton,
+    load_external_terms,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +81,19 @@ def load_items(path: str | Path) -> tuple[list[dict], list[str]]:
     Rows without an explanation ("nan" or empty) or with unparsable options/answers are rejected
     with a reason — rows in = items + rejects.
 
+    Args:
+        path: the JSONL file.
+
     Returns:
-        ``(items, rejects)``.
+        ``(items, rejects)``; each item has ``id``, ``question``, ``options``, ``answer``, ``cot``.
+
+    Raises:
+        InputError: missing file or a line that is not JSON.
+
+    >>> load_items("/nonexistent.jsonl")
+    Traceback (most recent call last):
+    ...
+    medcot.errors.InputError: /nonexistent.jsonl: file not found; expected a JSONL file of exam items
     """
     p = Path(path)
     if not p.exists():
@@ -89,7 +105,9 @@ def load_items(path: str | Path) -> tuple[list[dict], list[str]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{p}:{ln}: not valid JSON ({exc.msg}); expected one JSON object per line") from None
+            raise InputError(
+                f"{p}:{ln}: not valid JSON ({exc.msg}); expected one JSON object per line"
+            ) from None
         cot = _get(row, "cot")
         if not isinstance(cot, str) or not cot.strip() or cot.strip().lower() == "nan":
             rejects.append(f"{p.name}:{ln}: no explanation")
@@ -100,28 +118,55 @@ def load_items(path: str | Path) -> tuple[list[dict], list[str]]:
         except (InputError, ValueError) as exc:
             rejects.append(f"{p.name}:{ln}: {exc}")
             continue
-        items.append({"id": f"{p.stem}:{ln}", "question": str(_get(row, "question") or ""), "options": opts,
-                      "answer": ans, "cot": cot, "style": row.get("style", "")})
+        items.append(
+            {
+                "id": f"{p.stem}:{ln}",
+                "question": str(_get(row, "question") or ""),
+                "options": opts,
+                "answer": ans,
+                "cot": cot,
+                "style": row.get("style", ""),
+            }
+        )
     return items, rejects
 
 
 def _auroc(orig: Sequence[float], corr: Sequence[float]) -> float:
     from sklearn.metrics import roc_auc_score
 
-    return float(roc_auc_score([1] * len(orig) + [0] * len(corr), list(orig) + list(corr)))
+    return float(
+        roc_auc_score([1] * len(orig) + [0] * len(corr), list(orig) + list(corr))
+    )
 
 
 def _kwargs(item: dict, mode: str) -> dict:
     if mode == "full":
-        return {"question": item["question"], "options": item["options"], "answers": item["answer"]}
+        return {
+            "question": item["question"],
+            "options": item["options"],
+            "answers": item["answer"],
+        }
     if mode == "question_only":
         return {"question": item["question"]}
     raise InputError(f"--modes: unknown mode {mode!r}; expected full or question_only")
 
 
-def run(items: Sequence[dict], *, seed: int = 13, modes: Sequence[str] = ("full",), thuocl: str | Path | None = DEFAULT_THUOCL,
-        scorer: RubricScorer | None = None) -> dict[str, Any]:
+def run(
+    items: Sequence[dict],
+    *,
+    seed: int = 13,
+    modes: Sequence[str] = ("full",),
+    thuocl: str | Path | None = DEFAULT_THUOCL,
+    scorer: RubricScorer | None = None,
+) -> dict[str, Any]:
     """Build corruptions with a seeded RNG and score originals and corruptions.
+
+    Args:
+        items: canonical items from :func:`load_items`.
+        seed: seed of the per-(corruption, item) random generators.
+        modes: scoring settings, ``full`` and/or ``question_only``.
+        thuocl: external term list for ``vague_terms`` (skipped when missing).
+        scorer: the scorer (default: a built-in :class:`RubricScorer`).
 
     Returns:
         ``{mode: {corruption: {"n": int, "auroc": {dim: x}, "shift": {dim: x}}}}`` plus ``"_meta"``.
@@ -139,16 +184,22 @@ def run(items: Sequence[dict], *, seed: int = 13, modes: Sequence[str] = ("full"
             if text is not None:
                 out.append((i, text))
         pairs[name] = out
-    results: dict[str, Any] = {"_meta": {"items": len(items), "seed": seed, "external_terms": len(terms)}}
+    results: dict[str, Any] = {
+        "_meta": {"items": len(items), "seed": seed, "external_terms": len(terms)}
+    }
     for mode in modes:
         t0 = time.perf_counter()
-        base = scorer.score_many([{"prediction": it["cot"], **_kwargs(it, mode)} for it in items])
+        base = scorer.score_many(
+            [{"prediction": it["cot"], **_kwargs(it, mode)} for it in items]
+        )
         res_mode: dict[str, Any] = {}
         for name, lst in pairs.items():
             if not lst:
                 res_mode[name] = {"n": 0, "auroc": {}, "shift": {}}
                 continue
-            cor = scorer.score_many([{"prediction": t, **_kwargs(items[i], mode)} for i, t in lst])
+            cor = scorer.score_many(
+                [{"prediction": t, **_kwargs(items[i], mode)} for i, t in lst]
+            )
             o = [base[i] for i, _ in lst]
             entry: dict[str, Any] = {"n": len(lst), "auroc": {}, "shift": {}}
             for d in (*RUBRIC_DIMENSIONS, "overall"):
@@ -163,15 +214,41 @@ def run(items: Sequence[dict], *, seed: int = 13, modes: Sequence[str] = ("full"
 
 
 def to_markdown(results: dict[str, Any], *, title: str) -> str:
-    """Render one result set as markdown tables (AUROC, then mean shift; target dimensions in bold)."""
+    """Render one result set as markdown tables (cells "AUROC / mean shift"; targets in bold).
+
+    Args:
+        results: the output of :func:`run`.
+        title: section heading.
+
+    Returns:
+        Markdown text.
+
+    >>> r = {"_meta": {"items": 1, "seed": 0, "external_terms": 0}, "full": {"shuffle": {"n": 0, "auroc": {}, "shift": {}}}}
+    >>> "| shuffle | 0 |" in to_markdown(r, title="t")
+    True
+    """
     meta = results["_meta"]
-    lines = [f"### {title}", "", f"{meta['items']} items, seed {meta['seed']}, "
-             f"{meta['external_terms']} external terms for `vague_terms`.", ""]
+    lines = [
+        f"### {title}",
+        "",
+        (
+            f"{meta['items']} items, seed {meta['seed']}, "
+            f"{meta['external_terms']} external terms for `vague_terms`."
+        ),
+        "",
+    ]
     dims = (*RUBRIC_DIMENSIONS, "overall")
     for mode in (m for m in results if not m.startswith("_")):
-        lines += [f"**Setting `{mode}`** — AUROC (original ranked above corruption) / mean score shift "
-                  f"(corrupted − original). Target dimensions in bold.", ""]
-        lines.append("| corruption | n | " + " | ".join(SHORT.get(d, d) for d in dims) + " |")
+        lines += [
+            (
+                f"**Setting `{mode}`** — AUROC (original ranked above corruption) / mean score shift "
+                f"(corrupted − original). Target dimensions in bold."
+            ),
+            "",
+        ]
+        lines.append(
+            "| corruption | n | " + " | ".join(SHORT.get(d, d) for d in dims) + " |"
+        )
         lines.append("|---|---:|" + "---:|" * len(dims))
         for name, e in results[mode].items():
             if name.startswith("_"):
@@ -189,7 +266,19 @@ def to_markdown(results: dict[str, Any], *, title: str) -> str:
 
 
 def update_card(markdown: str, command: str, card: Path = CARD) -> bool:
-    """Replace the text between the validity markers of the metric card; False if absent."""
+    """Replace the text between the validity markers of the metric card.
+
+    Args:
+        markdown: the tables.
+        command: the command that reproduces them.
+        card: the metric card path.
+
+    Returns:
+        True if the card was updated, False if it or its markers are absent.
+
+    >>> update_card("x", "cmd", card=Path("/nonexistent/README.md"))
+    False
+    """
     if not card.exists():
         return False
     text = card.read_text(encoding="utf-8")
@@ -204,34 +293,64 @@ def update_card(markdown: str, command: str, card: Path = CARD) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", action="append", required=False, help="JSONL of exam items (repeatable)")
+    ap.add_argument(
+        "--data",
+        action="append",
+        required=False,
+        help="JSONL of exam items (repeatable)",
+    )
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--limit", type=int, default=None, help="use only the first N items of each file")
+    ap.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="use only the first N items of each file",
+    )
     ap.add_argument("--modes", default="full,question_only")
-    ap.add_argument("--thuocl", default=str(DEFAULT_THUOCL), help="external term list for vague_terms")
+    ap.add_argument(
+        "--thuocl",
+        default=str(DEFAULT_THUOCL),
+        help="external term list for vague_terms",
+    )
     ap.add_argument("--output", default=str(REPO / "validation" / "RESULTS.md"))
     ap.add_argument("--update-card", action="store_true")
     args = ap.parse_args(argv)
-    data = args.data or [str(REPO.parent / "shared" / "realdata" / "cmexam_val_sample.jsonl"),
-                         str(REPO / "tests" / "data" / "style_samples.jsonl")]
+    data = args.data or [
+        str(REPO.parent / "shared" / "realdata" / "cmexam_val_sample.jsonl"),
+        str(REPO / "tests" / "data" / "style_samples.jsonl"),
+    ]
     try:
         sections = []
         for path in data:
             items, rejects = load_items(path)
             if args.limit:
                 items = items[: args.limit]
-            res = run(items, seed=args.seed, modes=[m.strip() for m in args.modes.split(",") if m.strip()],
-                      thuocl=args.thuocl)
+            res = run(
+                items,
+                seed=args.seed,
+                modes=[m.strip() for m in args.modes.split(",") if m.strip()],
+                thuocl=args.thuocl,
+            )
             title = f"{Path(path).name} ({len(rejects)} rows without a usable explanation skipped)"
             sections.append(to_markdown(res, title=title))
             print(sections[-1])
-        cmd = "python -m validation.run_validity " + " ".join(f"--data {d}" for d in data) + f" --seed {args.seed}"
+        cmd = (
+            "python -m validation.run_validity "
+            + " ".join(f"--data {d}" for d in data)
+            + f" --seed {args.seed}"
+        )
         md = "\n".join(sections)
-        Path(args.output).write_text("# Validity of the offline rubric scorer\n\nGenerated by `" + cmd + "`.\n"
-                                     "See validation/README.md for the method and what was tried.\n\n" + md,
-                                     encoding="utf-8")
+        Path(args.output).write_text(
+            "# Validity of the offline rubric scorer\n\nGenerated by `" + cmd + "`.\n"
+            "See validation/README.md for the method and what was tried.\n\n" + md,
+            encoding="utf-8",
+        )
         if args.update_card:
-            print("metric card updated" if update_card(md, cmd) else "metric card has no validity markers; not updated")
+            print(
+                "metric card updated"
+                if update_card(md, cmd)
+                else "metric card has no validity markers; not updated"
+            )
     except MedcotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -13,16 +13,18 @@ of a key or an entry.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
-import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
+_counter = itertools.count()
 
 
 def cache_key(*, prompt_version: str, model: str, messages: list[dict[str, str]], temperature: float,
@@ -103,9 +105,10 @@ class JudgeCache:
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         data = json.dumps({**entry, "key": key, "format": CACHE_FORMAT}, ensure_ascii=False, sort_keys=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".tmp", dir=path.parent)
+        # unique per process and call (cheaper than mkstemp's random retries); "x" refuses to clobber
+        tmp = path.parent / f".{key[:16]}.{os.getpid()}.{threading.get_ident()}.{next(_counter)}.tmp"
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            with open(tmp, "x", encoding="utf-8") as fh:
                 fh.write(data)
             os.replace(tmp, path)
         except BaseException:

@@ -290,9 +290,10 @@ class _Runner:
                     convo = reask_messages(messages, content or "", error)
                     continue
                 weighted = weighted_scores(content or "", tokens) if o.logprobs else {}
-                if self.cache is not None:
-                    self.cache.put(key, {"prompt_version": PROMPT_VERSION, "model": o.model, "scores": scores,
-                                         "rationales": rationales, "weighted": weighted})
+                if self.cache is not None:  # file creation costs ~1 ms here: keep it off the event loop
+                    await asyncio.to_thread(self.cache.put, key, {
+                        "prompt_version": PROMPT_VERSION, "model": o.model, "scores": scores,
+                        "rationales": rationales, "weighted": weighted})
                 return _scores_result(scores, rationales, weighted=weighted, id=item_id, calls=calls, model=o.model)
         return JudgeResult.missing(f"unparseable reply after {o.max_reasks + 1} attempt(s): {error}",
                                    id=item_id, calls=calls, model=o.model)
