@@ -6,7 +6,8 @@ a number-typed id cell, and a second "说明" (notes) sheet without a question c
 ingestion skips with a warning. Row X009 has a non-numeric rubric score and must be rejected.
 
 Run: ``python dummy_data/make_xlsx.py`` (needs openpyxl). The result is committed; do not edit
-the .xlsx by hand.
+the .xlsx by hand. openpyxl stamps the save time into the file, so the bytes change on every run
+while the cells do not.
 """
 
 from __future__ import annotations

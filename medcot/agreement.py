@@ -306,8 +306,9 @@ def agreement(a: Any, b: Any, *, dimensions: Sequence[str] | None = None, on: st
         qwk, alpha, alpha_all, exact, within1, ci?, notes}}, "bootstrap", "seed", "note"}``.
         ``alpha_all`` is Krippendorff's alpha over every joined id with NaN where a side lacks a score.
 
-    >>> r = agreement([{"id": "a", "clinical_value": 4}, {"id": "b", "clinical_value": 2}, {"id": "c", "clinical_value": 5}],
-    ...               [{"id": "a", "clinical_value": 4}, {"id": "b", "clinical_value": 3}, {"id": "c", "clinical_value": 5}])
+    >>> expert = [{"id": "a", "clinical_value": 4}, {"id": "b", "clinical_value": 2}, {"id": "c", "clinical_value": 5}]
+    >>> scorer = [{"id": "a", "clinical_value": 4}, {"id": "b", "clinical_value": 3}, {"id": "c", "clinical_value": 5}]
+    >>> r = agreement(scorer, expert)
     >>> r["joined"], r["dimensions"]["clinical_value"]["spearman"]
     (3, 1.0)
     """

@@ -263,7 +263,8 @@ def default_score_fn(*, lexicon_paths: Sequence[str] = ()) -> ScoreFn:
     """
     from medcot.rubric import RubricScorer
 
-    def score(records: Sequence[Mapping[str, Any]], calibration: Any = None) -> list[tuple[dict[str, float], dict[str, float]]]:
+    def score(records: Sequence[Mapping[str, Any]],
+              calibration: Any = None) -> list[tuple[dict[str, float], dict[str, float]]]:
         scorer = RubricScorer(lexicon_paths=tuple(lexicon_paths), calibration=calibration)
         items = [{"prediction": r.get("cot") or "", "question": r.get("question"), "options": r.get("options"),
                   "answers": r.get("answer")} for r in records]

@@ -246,13 +246,18 @@ class Lexicon:
         Returns:
             A list of :class:`Match`.
         """
+        return [Match._make(t) for t in self.find_raw(text, normalized=normalized)]
+
+    def find_raw(self, text: str, *, normalized: bool = False) -> list[tuple[int, int, str, str]]:
+        """:meth:`find` as plain ``(start, end, term, category)`` tuples (the scorer's hot path).
+
+        >>> load_builtin().find_raw("肝硬化")
+        [(0, 3, '肝硬化', 'disease')]
+        """
         if not text or not self.categories:
             return []
         folded = (text if normalized else unicodedata.normalize("NFKC", text)).lower()
-        out = []
-        for end, (term, cat) in self.automaton.iter_long(folded):
-            out.append(Match(end - len(term) + 1, end + 1, term, cat))
-        return out
+        return [(end - len(t) + 1, end + 1, t, c) for end, (t, c) in self.automaton.iter_long(folded)]
 
     def count(self, text: str) -> Counter:
         """Count matches per category.

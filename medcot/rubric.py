@@ -97,6 +97,7 @@ _CUE_CATEGORIES = (
     "cue:prognosis",
 )
 _MEDICAL = frozenset(("disease", "symptom", "anatomy", "drug", "exam", "tcm", "user"))
+_ORDER_SENTS = 10  # sentences compared with the reference's for order agreement (n*m Jaccards)
 _PAR_MIN_ITEMS = 4000  # below this, a process pool costs more than it saves
 
 
@@ -207,12 +208,16 @@ def _context(question: str, options: tuple) -> _Context:
 
 @lru_cache(maxsize=4096)
 def _reference_features(reference: str) -> tuple:
-    """(content chars, per-sentence bigram sets, all bigrams) of a reference."""
-    sents = [
-        c for c in map(_content, _SENT_SPLIT.split(_fold(reference))) if len(c) >= 2
-    ]
-    sb = tuple(_bigrams(c) for c in sents)
-    return char_normalize(reference), sb, frozenset().union(*sb)
+    """(content chars, bigram sets of the first sentences, all bigrams) of a reference.
+
+    Only the first ``_ORDER_SENTS`` sentences feed the order agreement, so only those get their
+    own bigram sets; one NFKC pass serves everything.
+    """
+    folded = _fold(reference)
+    sents = [c for c in map(_content, _SENT_SPLIT.split(folded)) if len(c) >= 2]
+    sb = tuple(_bigrams(c) for c in sents[:_ORDER_SENTS])
+    norm = _content(folded)
+    return norm, sb, frozenset(_bigrams(norm))
 
 
 @lru_cache(maxsize=4096)
@@ -461,15 +466,16 @@ class RubricScorer:
         )
 
         # ---- lexicon ------------------------------------------------------------------------------
-        matches = self.lexicon.find(folded, normalized=True)
-        med = [m for m in matches if m.category in _MEDICAL]
-        vague = [m for m in matches if m.category == "vague"]
-        cues = {m.category for m in matches if m.category.startswith("cue")}
+        # Raw (start, end, term, category) tuples: building Match objects costs more than matching.
+        matches = self.lexicon.find_raw(folded, normalized=True)
+        med = [m for m in matches if m[3] in _MEDICAL]
+        vague = [m for m in matches if m[3] == "vague"]
+        cues = {m[3] for m in matches if m[3].startswith("cue")}
         non_space = len(folded) - len(_WS.findall(folded)) or 1
-        term_cov = sum(m.end - m.start for m in med) / non_space
-        distinct_terms = len({m.term for m in med})
+        term_cov = sum(m[1] - m[0] for m in med) / non_space
+        distinct_terms = len({m[2] for m in med})
         term_repeat = 1.0 - distinct_terms / len(med) if med else 0.0
-        vague_rate = sum(m.end - m.start for m in vague) / non_space
+        vague_rate = sum(m[1] - m[0] for m in vague) / non_space
         func_rate = sum(map(pn.count, _FUNCTION_CHARS)) / n_chars
         prose = _clip(func_rate / 0.08)
         # A keyword list: most chunks between separators are a bare term or a tiny fragment.
@@ -558,7 +564,7 @@ class RubricScorer:
             if ref_norm == pn:
                 order_checks["reference_order"] = 1.0
             elif ref_sent_bi and len(ref_sent_bi) >= 3:
-                conc = _order_agreement(sent_bi[:15], ref_sent_bi[:15])
+                conc = _order_agreement(sent_bi[:_ORDER_SENTS], ref_sent_bi)
                 if conc is not None:
                     order_checks["reference_order"] = conc
         # Definite order violations halve the order score each; coherence and reference order are graded.
@@ -585,7 +591,7 @@ class RubricScorer:
         else:
             s_len = _clip(n_chars / 120.0)
         pad_sents = 0
-        med_starts = [m.start for m in med]
+        med_starts = [m[0] for m in med]
         bounds = sent_start[1:] + [len(folded) + 1]
         for i, sbi in enumerate(sent_bi):
             shared = sbi & ctx.qo_bigrams
@@ -785,7 +791,7 @@ class RubricScorer:
         e = ev["terminology_clarity"]
         e.append(f"{distinct_terms} distinct medical terms, coverage {term_cov:.0%}")
         if vague:
-            e.append("vague wording: " + "、".join(sorted({m.term for m in vague})[:5]))
+            e.append("vague wording: " + "、".join(sorted({m[2] for m in vague})[:5]))
         if abbrs:
             e.append("unexplained abbreviations: " + ", ".join(sorted(abbrs)[:5]))
         e = ev["clinical_value"]

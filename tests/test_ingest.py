@@ -286,3 +286,46 @@ def test_answer_given_as_option_text(tmp_path: Path) -> None:
     result = ingest(_write(tmp_path / "a.jsonl", rows))
     assert [r["answer"] for r in result.records()] == [["A"]]
     assert [(r.line, r.field) for r in result.rejects] == [(2, "answer")]
+
+
+def test_json_shapes(tmp_path: Path) -> None:
+    rows = ROWS[:3]
+    keyed = {r["id"]: {k: v for k, v in r.items() if k != "id"} for r in rows}
+    (tmp_path / "keyed.json").write_text(json.dumps(keyed, ensure_ascii=False), encoding="utf-8")
+    assert sorted(r["id"] for r in ingest(tmp_path / "keyed.json").records()) == ["q1", "q2", "q3"]
+    # JSON Lines saved with a .json suffix: read as JSON Lines, lines numbered as such.
+    (tmp_path / "lines.json").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n{bad\n", encoding="utf-8")
+    res = ingest(tmp_path / "lines.json")
+    assert res.n_records == 3 and [(r.line, r.field) for r in res.rejects] == [(4, "row")]
+    # A JSON array: rejects carry the 1-based record index.
+    (tmp_path / "array.json").write_text(json.dumps([rows[0], "not an object", dict(rows[1], answer="Z")], ensure_ascii=False), encoding="utf-8")
+    res = ingest(tmp_path / "array.json")
+    assert res.n_records == 1 and [(r.line, r.field) for r in res.rejects] == [(2, "row"), (3, "answer")]
+
+
+def test_parquet_with_nested_options_and_list_answers(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist([
+        {"qid": "p1", "stem": "下列属于袢利尿剂的是", "choices": [{"label": "A", "text": "呋塞米"}, {"label": "B", "text": "螺内酯"}],
+         "answer": ["A"], "rationale": "呋塞米作用于髓袢升支粗段，属袢利尿剂。", "overall": 4.0},
+        {"qid": "p2", "stem": "下列属于保钾利尿剂的是", "choices": [{"label": "A", "text": "氢氯噻嗪"}, {"label": "B", "text": "螺内酯"}, {"label": "C", "text": "氨苯蝶啶"}],
+         "answer": ["C", "B"], "rationale": "螺内酯和氨苯蝶啶均为保钾利尿剂。", "overall": 7.5},
+    ])
+    pq.write_table(table, tmp_path / "nested.parquet")
+    res = ingest(tmp_path / "nested.parquet")
+    rec = next(res.records())
+    assert rec["id"] == "p1" and rec["options"][0] == {"label": "A", "text": "呋塞米"}
+    assert rec["rubric"] == {**dict.fromkeys(schema.RUBRIC_DIMENSIONS), "overall": 4.0}
+    assert [(r.line, r.field) for r in res.rejects] == [(2, "rubric.overall")]
+
+
+def test_repeated_and_blank_header_cells_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "dup.csv"
+    path.write_text(
+        "题干,选项,答案,解析,答案,\n下列属于袢利尿剂的是,A 呋塞米\\nB 螺内酯,A,呋塞米属袢利尿剂。,B,备注内容\n", encoding="utf-8"
+    )
+    rec = next(ingest(path).records())
+    assert rec["answer"] == ["A"]  # the first 答案 column wins
+    assert json.loads(rec["extra"]) == {"答案 (2)": "B", "column_6": "备注内容"}

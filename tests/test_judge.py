@@ -278,6 +278,8 @@ def test_judge_many_works_inside_a_running_event_loop(srv):
 def test_bad_items_raise_input_error(srv):
     with pytest.raises(InputError, match="item 1 field 'prediction'"):
         judge_many([_item(0), {"id": "x", "prediction": None}], base_url=srv.base_url, model="m")
+    with pytest.raises(InputError, match="unknown option.*temprature"):
+        judge_many([_item(0)], base_url=srv.base_url, model="m", temprature=0.5)
     with pytest.raises(InputError, match="concurrency"):
         judge_many([_item(0)], base_url=srv.base_url, model="m", concurrency=0)
 

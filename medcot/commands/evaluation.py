@@ -43,7 +43,8 @@ def agreement_cmd(
     b: Path = typer.Argument(..., help="Second score file, e.g. expert scores."),
     on: str = typer.Option("id", "--on", help="Id column to join on."),
     dimensions: list[str] = typer.Option([], "--dimensions", "-d",
-                                         help="Dimensions to compare (repeatable or comma-separated; default: all present)."),
+                                         help="Dimensions to compare (repeatable or comma-separated; "
+                                         "default: all present)."),
     bootstrap: int = typer.Option(0, "--bootstrap", min=0, help="Bootstrap resamples for 95% CIs (0 = none)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),

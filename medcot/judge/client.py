@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import email.utils
+import inspect
 import logging
 import os
 import random
@@ -361,7 +362,8 @@ async def ajudge_many(items: Iterable[Any], *, base_url: str, model: str, api_ke
 
 
 def judge_many(items: Sequence[Any], *, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY",
-               concurrency: int = 8, cache_dir: str | os.PathLike[str] | None = None, **options: Any) -> list[JudgeResult]:
+               concurrency: int = 8, cache_dir: str | os.PathLike[str] | None = None,
+               **options: Any) -> list[JudgeResult]:
     """Judge many predictions with an LLM through an OpenAI-compatible endpoint.
 
     Args:
@@ -390,6 +392,11 @@ def judge_many(items: Sequence[Any], *, base_url: str, model: str, api_key_env: 
     >>> judge_many([], base_url="http://127.0.0.1:9/v1", model="m")
     []
     """
+    allowed = set(inspect.signature(ajudge_many).parameters) - {"items"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise InputError(f"judge: unknown option(s) {', '.join(unknown)}; "
+                         f"expected some of {', '.join(sorted(allowed))}")
     coro_kwargs = dict(base_url=base_url, model=model, api_key_env=api_key_env, concurrency=concurrency,
                        cache_dir=cache_dir, **options)
     items = list(items)
