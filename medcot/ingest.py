@@ -85,6 +85,12 @@ class FileStats:
     records: int = 0
     rejects: int = 0
     blank_rows: int = 0
+    columns: dict[str, str | None] = field(default_factory=dict)  # source column -> field (None: kept in extra)
+
+    def note_columns(self, columns: Iterable[Any], mapping: Mapping[str, str]) -> None:
+        """Remember how this file's columns were mapped (for the validate summary)."""
+        for c in columns:
+            self.columns.setdefault(str(c), mapping.get(str(c)))
 
 
 @dataclass
@@ -131,6 +137,12 @@ def iter_source_files(source: Source) -> list[Path]:
 
     Folders are walked recursively; hidden entries and files without a data suffix (README.md,
     scripts) are skipped.
+
+    Args:
+        source: a path or a list of paths.
+
+    Returns:
+        The data files in reading order.
 
     Raises:
         InputError: for a missing path, an unsupported file given explicitly, or no data files.
@@ -566,6 +578,13 @@ def _options(fields: Mapping[str, Any], question: str) -> tuple[str, list[dict[s
 def content_hash(question: str, options: Sequence[Mapping[str, str]]) -> str:
     """SHA-1 of the normalised question and options: the dedup key and the fallback id.
 
+    Args:
+        question: the normalised question (stem).
+        options: the parsed options.
+
+    Returns:
+        40 hex digits; the fallback id is ``"mcv-"`` + the first 16.
+
     >>> h = content_hash("题", [{"label": "A", "text": "甲"}])
     >>> len(h), h == content_hash("题", [{"label": "A", "text": "乙"}])
     (40, False)
@@ -745,6 +764,7 @@ def _ingest_files(files: list[Path], table: AliasTable, ratios: Mapping[str, flo
                 where = f"{fname} [sheet {sheet}]" if sheet else fname
                 try:
                     _require_columns(header, mapping, table, where)
+                    st.note_columns(header, mapping)
                     skipping = False
                     header_checked = True
                 except InputError as exc:
@@ -769,6 +789,7 @@ def _ingest_files(files: list[Path], table: AliasTable, ratios: Mapping[str, flo
                 key = tuple(row)
                 if key not in mapping_cache:
                     mapping_cache[key] = table.map_columns(key)
+                    st.note_columns(key, mapping_cache[key])
                 mapping = mapping_cache[key]
                 if not header_checked:
                     _require_columns(list(row), mapping, table, f"{fname} (first record, line {line})")

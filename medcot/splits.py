@@ -41,6 +41,12 @@ def canonical_split(value: Any) -> str | None:
     Known names (train/dev/val/validation/test, 训练/验证/测试 ...) map onto :data:`schema.SPLITS`;
     other ASCII identifiers are kept as the release's own split.
 
+    Args:
+        value: the cell of the release's split column.
+
+    Returns:
+        The split name, or None for an empty cell.
+
     Raises:
         InputError: for a value that is neither known nor a usable split name.
 
@@ -67,6 +73,13 @@ def split_from_path(path: str | Path, *, sheet: str | None = None) -> str | None
     Only the first or last ``_``/``-``/``.``-separated token of the file stem counts, so
     "cmexam_val_sample.jsonl" (a middle token) names no split.
 
+    Args:
+        path: the data file.
+        sheet: the xlsx sheet name, if any (checked first).
+
+    Returns:
+        The split name, or None when the path names none.
+
     >>> split_from_path("raw/train-00001.jsonl.gz"), split_from_path("x/验证.csv"), split_from_path("a_val_b.json")
     ('train', 'validation', None)
     """
@@ -89,6 +102,15 @@ def split_from_path(path: str | Path, *, sheet: str | None = None) -> str | None
 
 def check_ratios(ratios: Sequence[float] | Mapping[str, float]) -> dict[str, float]:
     """Validate split ratios: three numbers for train/validation/test (or a mapping), >= 0, summing to 1.
+
+    Args:
+        ratios: ``(train, validation, test)`` or ``{split: ratio}``.
+
+    Returns:
+        ``{split: ratio}``.
+
+    Raises:
+        InputError: for the wrong count, negative numbers or a sum other than 1.
 
     >>> check_ratios((0.8, 0.1, 0.1))
     {'train': 0.8, 'validation': 0.1, 'test': 0.1}

@@ -274,6 +274,7 @@ def test_validate_cli(dummy_data: Path, tmp_path: Path, capsys) -> None:
     text = capsys.readouterr().out
     assert "total: 47 rows in = 38 records + 9 rejects" in text
     assert "train.jsonl" in text and "cot: empty explanation" in text
+    assert "题干→question" in text and "kept in extra: 难度, 年份" in text
     assert len(out.read_text(encoding="utf-8").splitlines()) == 9
 
     assert main(["validate", str(tmp_path / "nope.jsonl")]) == 2

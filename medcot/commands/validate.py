@@ -25,6 +25,13 @@ logger = logging.getLogger(__name__)
 def summarize(result: IngestResult) -> list[str]:
     """Lines of the human summary: per file, totals, splits, and rejects per field/reason.
 
+    Args:
+        result: what :func:`medcot.ingest.ingest` returned.
+
+    Returns:
+        The summary lines, ending with the ``total: ... rows in = ... records + ... rejects`` and
+        ``splits: ...`` lines.
+
     >>> from medcot.ingest import IngestResult, FileStats, Reject
     >>> r = IngestResult(splits={"train": [{}]}, rejects=[Reject("a.csv", 3, "cot", "empty explanation (cot)", "")],
     ...                  rows_in=2, files=["a.csv"], file_stats={"a.csv": FileStats(2, 1, 1, 0)})
@@ -35,6 +42,11 @@ def summarize(result: IngestResult) -> list[str]:
     lines = [f"{'file':<{width}}  {'rows':>6} {'records':>8} {'rejects':>8} {'blank':>6}"]
     for name, st in result.file_stats.items():
         lines.append(f"{name:<{width}}  {st.rows:>6} {st.records:>8} {st.rejects:>8} {st.blank_rows:>6}")
+    lines.append("columns:")
+    for name, st in result.file_stats.items():
+        mapped = ", ".join(f"{c}→{f}" for c, f in st.columns.items() if f and c != f)
+        extra = ", ".join(c for c, f in st.columns.items() if f is None)
+        lines.append(f"  {Path(name).name}: {mapped or 'canonical names'}" + (f"; kept in extra: {extra}" if extra else ""))
     if result.rejects:
         lines.append("rejects by field and reason:")
         by_reason = Counter((r.field, _reason_kind(r.reason)) for r in result.rejects)
