@@ -71,6 +71,8 @@ class Measurement:
     error: str | None = None  # last stderr line of a failed step
     runs: list[float] = field(default_factory=list)  # wall time of every repetition
     note: str = ""
+    maxrss_mb: float | None = None  # largest single process (wait4 ru_maxrss)
+    tree_rss_mb: float | None = None  # largest polled sum over the process tree
 
     @property
     def ok(self) -> bool:
@@ -159,14 +161,16 @@ def run_step(label: str, argv: Sequence[str], *, env: Mapping[str, str] | None =
     seconds = float(launched["seconds"])
     # ru_maxrss is in KiB on Linux.
     peak_mb = max(launched["maxrss_kb"] * 1024, peak[0]) / 2**20
+    parts = {"maxrss_mb": round(launched["maxrss_kb"] / 1024, 1), "tree_rss_mb": round(peak[0] / 2**20, 1)}
     proc.returncode = launched["rc"] if proc.returncode == 0 else proc.returncode
     rc = proc.returncode
     if rc != 0:
         lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
         error = lines[-1][:300] if lines else f"exit code {rc}"
         logger.warning("step %s failed (%s): %s", label, rc, error)
-        return Measurement(label, None, round(peak_mb, 1), rc, _parse_inner(stdout), error, [round(seconds, 3)])
-    return Measurement(label, round(seconds, 3), round(peak_mb, 1), rc, _parse_inner(stdout), None, [round(seconds, 3)])
+        return Measurement(label, None, round(peak_mb, 1), rc, _parse_inner(stdout), error, [round(seconds, 3)], **parts)
+    return Measurement(label, round(seconds, 3), round(peak_mb, 1), rc, _parse_inner(stdout), None, [round(seconds, 3)],
+                       **parts)
 
 
 def run_repeated(label: str, make_argv: Any, *, repeat: int = 3, env_for: Any = None,
@@ -201,7 +205,8 @@ def run_repeated(label: str, make_argv: Any, *, repeat: int = 3, env_for: Any = 
         vals = [m.inner.get(key) for m in runs]
         inner[key] = statistics.median(vals) if all(isinstance(v, (int, float)) for v in vals) else vals[0]
     return Measurement(label, round(med, 3), max(m.peak_rss_mb or 0 for m in runs), 0, inner, None,
-                       [m.seconds or 0.0 for m in runs])
+                       [m.seconds or 0.0 for m in runs], maxrss_mb=max(m.maxrss_mb or 0 for m in runs),
+                       tree_rss_mb=max(m.tree_rss_mb or 0 for m in runs))
 
 
 def hf_env(cache_root: str | Path) -> dict[str, str]:

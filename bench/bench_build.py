@@ -38,6 +38,21 @@ ds.to_parquet({out!r})
 print("BENCH_RESULT " + __import__("json").dumps({{"rows": ds.num_rows}}))
 """
 
+# Information only: where the build's time goes, through the public Python API.
+PHASES_CODE = """
+import json, time
+t0 = time.perf_counter()
+from medcot.ingest import ingest
+from medcot.export import export
+t1 = time.perf_counter()
+result = ingest({raw!r})
+t2 = time.perf_counter()
+export(result, {out!r})
+t3 = time.perf_counter()
+print("BENCH_RESULT " + json.dumps({{"import_seconds": round(t1 - t0, 3), "ingest_seconds": round(t2 - t1, 3),
+      "export_seconds": round(t3 - t2, 3), "records": result.n_records, "rejects": len(result.rejects)}}))
+"""
+
 
 def build_argv(raw_dir: Path, out: Path) -> list[str]:
     """The ``medcot build`` command line measured by this benchmark."""
@@ -65,7 +80,7 @@ def _hub(i: int) -> str:
     return "hub" if i == 0 else f"hub-{i}"
 
 
-def run(n: int, *, seed: int, work: Path, timeout: float | None, repeat: int = 1) -> dict[str, Any]:
+def run(n: int, *, seed: int, work: Path, timeout: float | None, repeat: int = 1, phases: bool = False) -> dict[str, Any]:
     """Generate the release, run both steps ``repeat`` times (median) and return the measurements."""
     raw_dir = work / "raw"
     gen = write_release(raw_dir / "release.jsonl", n=n, seed=seed)
@@ -80,6 +95,14 @@ def run(n: int, *, seed: int, work: Path, timeout: float | None, repeat: int = 1
     )
     ours = h.run_repeated("medcot build (all configs)", lambda i: build_argv(raw_dir, work / _hub(i)),
                           repeat=repeat, env_for=lambda i: h.hf_env(work / f"cache-build-{i}"), timeout=timeout)
+    steps = [base, ours]
+    if phases:
+        ph = h.run_step("phases: ingest() then export() (info)",
+                        h.python_step(PHASES_CODE.format(raw=str(raw), out=str(work / "hub-phases"))),
+                        env=h.hf_env(work / "cache-phases"), timeout=timeout)
+        if ph.ok:
+            ph.note = ", ".join(f"{k} {ph.inner.get(k)}" for k in ("import_seconds", "ingest_seconds", "export_seconds"))
+        steps.append(ph)
     rows = folder_rows(work / "hub")
     for m in (base, ours):
         if m.ok and repeat > 1:
@@ -92,7 +115,7 @@ def run(n: int, *, seed: int, work: Path, timeout: float | None, repeat: int = 1
     if base.ok:
         base.note += f"rows={base.inner.get('rows', 0):,}"
     return {"n": n, "raw_bytes": gen["bytes"], "generate_seconds": gen["seconds"], "baseline": base,
-            "steps": [base, ours], "rows_per_config": rows}
+            "steps": steps, "rows_per_config": rows}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,10 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", default=None, help="keep inputs/outputs here instead of a temp dir")
     ap.add_argument("--timeout", type=float, default=None, help="per-step timeout in seconds")
     ap.add_argument("--repeat", type=int, default=1, help="runs per step (median)")
+    ap.add_argument("--phases", action="store_true", help="also time ingest() and export() separately (info)")
     args = ap.parse_args(argv)
     n = 200 if args.smoke else (args.n or round(FULL_SCALE * (args.scale or 1)))
     with h.workdir(args.workdir) as work:
-        res = run(n, seed=args.seed, work=work, timeout=args.timeout, repeat=1 if args.smoke else args.repeat)
+        res = run(n, seed=args.seed, work=work, timeout=args.timeout, repeat=1 if args.smoke else args.repeat,
+                  phases=args.phases)
     body = h.table(res["steps"], baseline=res["baseline"])
     body += (f"\n\n{n:,} synthetic records ({res['raw_bytes'] / 2**20:.1f} MB JSONL, seed {args.seed}); "
              f"median of {1 if args.smoke else args.repeat} run(s); target: medcot build <= 3x baseline. {h.machine_line()}")

@@ -200,7 +200,10 @@ class _Draws:
         return (v + self._i // self._n) % k
 
     def pick(self, items: Sequence[Any]) -> Any:
-        return items[self.next(len(items))]
+        # Same arithmetic as next(), inlined: this is the generator's innermost call.
+        i = self._i
+        self._i = i + 1
+        return items[(self._v[i % self._n] + (i + 1) // self._n) % len(items)]
 
 
 def _distinct(d: _Draws, items: Sequence[str], k: int, avoid: str = "") -> list[str]:
