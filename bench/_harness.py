@@ -7,9 +7,10 @@ Peak RSS is the larger of two readings:
 
 * ``ru_maxrss`` of the step from ``os.wait4`` (the largest single process in the step's tree that
   was waited for — exact, but a maximum, not a sum, over worker processes);
-* the sum of RSS over the step's whole process tree, polled with psutil every ``POLL_S`` seconds
-  (catches concurrent worker pools; may miss a peak shorter than the poll interval, and counts
-  copy-on-write pages shared by forked workers once per worker).
+* the sum of PSS (proportional set size: pages shared by forked workers are split between them,
+  not counted once per worker) over the step's whole process tree, polled with psutil every
+  ``POLL_S * PSS_EVERY`` seconds (catches concurrent worker pools; may miss a peak shorter than the
+  poll interval). The plain RSS sum is kept in the JSON as ``tree_rss_mb`` for information.
 
 Linux carries the high-water RSS of the image a process had *before* ``exec`` into ``ru_maxrss``, so
 a step forked straight from this (possibly large) process would report this process's RSS. Each
@@ -41,6 +42,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.05
+PSS_EVERY = 4  # PSS (smaps_rollup) every 4th poll, i.e. every 0.2 s
 RESULT_PREFIX = "BENCH_RESULT "
 REPO = Path(__file__).resolve().parents[1]
 
@@ -72,14 +74,16 @@ class Measurement:
     runs: list[float] = field(default_factory=list)  # wall time of every repetition
     note: str = ""
     maxrss_mb: float | None = None  # largest single process (wait4 ru_maxrss)
-    tree_rss_mb: float | None = None  # largest polled sum over the process tree
+    tree_rss_mb: float | None = None  # largest polled RSS sum over the process tree (double-counts shared pages)
+    tree_pss_mb: float | None = None  # largest polled PSS sum over the process tree (shared pages split)
 
     @property
     def ok(self) -> bool:
         return self.returncode == 0 and self.seconds is not None
 
 
-def _tree_rss(proc: Any) -> int:
+def _tree_memory(proc: Any, *, pss: bool) -> int:
+    """Sum of RSS (or, with ``pss``, proportional set size) over the step's process tree."""
     import psutil
 
     total = 0
@@ -89,21 +93,26 @@ def _tree_rss(proc: Any) -> int:
         return 0
     for p in procs:
         try:
-            total += p.memory_info().rss
-        except psutil.Error:
+            total += p.memory_full_info().pss if pss else p.memory_info().rss
+        except (psutil.Error, AttributeError):
             pass
     return total
 
 
 def _poll_rss(pid: int, stop: threading.Event, peak: list[int]) -> None:
+    """Poll the step's tree: RSS sum every POLL_S, PSS sum every PSS_EVERY-th poll (reading smaps costs more)."""
     try:
         import psutil
 
         proc = psutil.Process(pid)
     except Exception:  # psutil missing or the child already gone: rely on ru_maxrss
         return
+    i = 0
     while not stop.is_set():
-        peak[0] = max(peak[0], _tree_rss(proc))
+        peak[0] = max(peak[0], _tree_memory(proc, pss=False))
+        if i % PSS_EVERY == 0:
+            peak[1] = max(peak[1], _tree_memory(proc, pss=True))
+        i += 1
         stop.wait(POLL_S)
 
 
@@ -140,7 +149,7 @@ def run_step(label: str, argv: Sequence[str], *, env: Mapping[str, str] | None =
         proc = subprocess.Popen([sys.executable, "-S", "-c", LAUNCHER, str(result_file), *argv], stdout=out,
                                 stderr=err, env=dict(env) if env is not None else None,
                                 cwd=str(cwd) if cwd else None, start_new_session=True)
-        stop, peak = threading.Event(), [0]
+        stop, peak = threading.Event(), [0, 0]
         poller = threading.Thread(target=_poll_rss, args=(proc.pid, stop, peak), daemon=True)
         poller.start()
         try:
@@ -160,8 +169,11 @@ def run_step(label: str, argv: Sequence[str], *, env: Mapping[str, str] | None =
             launched = {"seconds": wall, "maxrss_kb": 0, "rc": proc.returncode or -9}
     seconds = float(launched["seconds"])
     # ru_maxrss is in KiB on Linux.
-    peak_mb = max(launched["maxrss_kb"] * 1024, peak[0]) / 2**20
-    parts = {"maxrss_mb": round(launched["maxrss_kb"] / 1024, 1), "tree_rss_mb": round(peak[0] / 2**20, 1)}
+    # PSS splits pages shared by forked workers between them; fall back to the RSS sum without it.
+    tree = peak[1] or peak[0]
+    peak_mb = max(launched["maxrss_kb"] * 1024, tree) / 2**20
+    parts = {"maxrss_mb": round(launched["maxrss_kb"] / 1024, 1), "tree_rss_mb": round(peak[0] / 2**20, 1),
+             "tree_pss_mb": round(peak[1] / 2**20, 1)}
     proc.returncode = launched["rc"] if proc.returncode == 0 else proc.returncode
     rc = proc.returncode
     if rc != 0:
@@ -206,7 +218,8 @@ def run_repeated(label: str, make_argv: Any, *, repeat: int = 3, env_for: Any = 
         inner[key] = statistics.median(vals) if all(isinstance(v, (int, float)) for v in vals) else vals[0]
     return Measurement(label, round(med, 3), max(m.peak_rss_mb or 0 for m in runs), 0, inner, None,
                        [m.seconds or 0.0 for m in runs], maxrss_mb=max(m.maxrss_mb or 0 for m in runs),
-                       tree_rss_mb=max(m.tree_rss_mb or 0 for m in runs))
+                       tree_rss_mb=max(m.tree_rss_mb or 0 for m in runs),
+                       tree_pss_mb=max(m.tree_pss_mb or 0 for m in runs))
 
 
 def hf_env(cache_root: str | Path) -> dict[str, str]:

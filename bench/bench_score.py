@@ -105,7 +105,7 @@ def extrapolate(m: h.Measurement) -> h.Measurement:
         f"{m.label} [extrapolated]", round(est, 3), m.peak_rss_mb, 0, dict(m.inner), None, m.runs,
         f"measured {scored:,} of {pairs:,} pairs in {compute:.2f} s ({1000 * compute / scored:.1f} ms/pair), "
         f"scaled linearly; whole process {m.seconds:.2f} s",
-        maxrss_mb=m.maxrss_mb, tree_rss_mb=m.tree_rss_mb,
+        maxrss_mb=m.maxrss_mb, tree_rss_mb=m.tree_rss_mb, tree_pss_mb=m.tree_pss_mb,
     )
 
 
@@ -145,7 +145,7 @@ def run(n: int, *, seed: int, work: Path, sample: int | None, timeout: float | N
     if ours.ok:
         ours.note = (f"scoring call {ours.inner.get('compute_seconds')} s, "
                      f"{1000 * ours.inner.get('compute_seconds', 0) / max(n, 1):.3f} ms/pair; RSS largest process "
-                     f"{ours.maxrss_mb:.0f} MB, process-tree sum {ours.tree_rss_mb:.0f} MB")
+                     f"{ours.maxrss_mb:.0f} MB, process-tree PSS {ours.tree_pss_mb:.0f} MB (RSS sum {ours.tree_rss_mb:.0f} MB)")
     if base_x is base and base.ok:
         base.note = f"{1000 * base.inner.get('compute_seconds', 0) / max(base.inner.get('scored', 1), 1):.1f} ms/pair"
     agree = agreement(work / "ours.json", work / "base.json") if ours.ok and base.ok else None

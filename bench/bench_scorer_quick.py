@@ -33,7 +33,18 @@ def main() -> int:
         nargs="?",
         default=str(REPO.parent / "shared" / "realdata" / "cmexam_val_sample.jsonl"),
     )
-    ap.add_argument("--processes", type=int, default=None)
+    ap.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="worker processes (default: CPU count)",
+    )
+    ap.add_argument(
+        "--parallel-min",
+        type=int,
+        default=4000,
+        help="smallest batch that uses a process pool",
+    )
     args = ap.parse_args()
     items, rejects = load_items(args.path)
     n = len(items)
@@ -51,7 +62,9 @@ def main() -> int:
     scorer = RubricScorer()
     scorer.score("预热。")  # builds the lexicon automaton; not part of the timing
     t0, c0 = time.perf_counter(), time.process_time()
-    res = scorer.score_many(pairs, processes=args.processes)
+    res = scorer.score_many(
+        pairs, processes=args.processes, parallel_min=args.parallel_min
+    )
     dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(

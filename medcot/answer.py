@@ -48,7 +48,7 @@ _CONCLUSION = re.compile(
 )
 # A bare "选C" / "答案C" / "答案:C" anywhere.
 _BARE = re.compile(
-    rf"(?:(?<![A-Za-z])选|答案\s*:?)\s*(?:选项)?\s*(?<![A-Za-z]){_LETTERS}{_AFTER}"
+    rf"(?:选(?<![A-Za-z]选)|答案\s*:?)\s*(?:选项)?\s*(?<![A-Za-z]){_LETTERS}{_AFTER}"
 )
 # Conclusion followed by option text ("故选急性肝炎", "答案是胰头癌").
 _CONCLUSION_TEXT = re.compile(
@@ -65,7 +65,9 @@ _DESIGNATED = re.compile(
 )
 # "A项正确" / "选项B错误" written outside brackets.
 _PROSE_VERDICT = re.compile(
-    rf"(?:选项\s*([{_L}])|(?<![A-Za-z])([{_L}])\s*项)(?:说法|描述|叙述)?\s*(正确|错误|不正确)"
+    # The letter comes first (its "not after a letter" check is a lookbehind behind it) so the
+    # regex engine can scan for the first character instead of trying every position.
+    rf"(?:选项\s*([{_L}])|([{_L}])(?<![A-Za-z][{_L}])\s*项)(?:说法|描述|叙述)?\s*(正确|错误|不正确)"
 )
 
 _NEGATIVE_Q = re.compile(
@@ -73,7 +75,7 @@ _NEGATIVE_Q = re.compile(
     r"|不[会属是包宜能应符常正出见经存]|错误|有误|无关|例外|不恰当|不妥|不对|哪项不|非.{0,4}所致"
 )
 # The ask is the stem's last sentence: case stems say "手指不能伸直" long before the question.
-_LAST_SENTENCE = re.compile(r"[^。!?]+[。!?]?\s*$")
+_Q_BREAK = re.compile(r"[。!?]")
 _POS = {"对", "正确", "√"}
 _NEG = {"错", "错误", "不正确", "×"}
 _SPLIT_LETTERS = re.compile(r"[A-H]")
@@ -112,9 +114,9 @@ def is_negative_question(question: str | None) -> bool:
     """
     if not question:
         return False
-    q = re.sub(r"[。!?() ]+$", "", _fold(question).strip())
-    m = _LAST_SENTENCE.search(q)
-    ask = (m.group(0) if m else q)[-40:]
+    # split, not a "...$" regex: an end-anchored search is quadratic on long case stems.
+    pieces = [p for p in _Q_BREAK.split(_fold(question)) if p.strip("() ")]
+    ask = pieces[-1][-40:] if pieces else ""
     return bool(_NEGATIVE_Q.search(ask))
 
 
@@ -234,7 +236,8 @@ def extract_answer(
                 _span(t, m.start(), m.end()),
             )
         )
-    if not found:
+    # Substring pre-checks skip regex scans that cannot match (cheap on long texts).
+    if not found and ("选" in t or "答案" in t):
         for m in _BARE.finditer(t):
             found.append(
                 (
@@ -244,7 +247,7 @@ def extract_answer(
                     _span(t, m.start(), m.end()),
                 )
             )
-    if opts:
+    if opts and ("选" in t or "答案" in t):
         for m in _CONCLUSION_TEXT.finditer(t):
             labs = _match_option_text(m.group(1), opts)
             if labs:
@@ -270,7 +273,7 @@ def extract_answer(
             designated.append(
                 (_letters(vs[0].group(1)), _span(t, b.start(), b.end(), 8))
             )
-    for m in _PROSE_VERDICT.finditer(t):
+    for m in _PROSE_VERDICT.finditer(t) if "项" in t else ():
         lab = m.group(1) or m.group(2)
         verdicts.setdefault(lab, m.group(3) == "正确")
         verdict_spans.append(_span(t, m.start(), m.end(), 8))

@@ -248,7 +248,23 @@ class Lexicon:
         """
         return [Match._make(t) for t in self.find_raw(text, normalized=normalized)]
 
-    def find_raw(self, text: str, *, normalized: bool = False) -> list[tuple[int, int, str, str]]:
+    def iter_raw(
+        self, text: str, *, normalized: bool = False
+    ) -> list[tuple[int, tuple[str, str]]]:
+        """The automaton's own hits: ``[(end_index, (term, category)), ...]``, longest match,
+        non-overlapping (``end_index`` is inclusive). Built in C: no Python work per match.
+
+        >>> load_builtin().iter_raw("肝硬化")
+        [(2, ('肝硬化', 'disease'))]
+        """
+        if not text or not self.categories:
+            return []
+        folded = (text if normalized else unicodedata.normalize("NFKC", text)).lower()
+        return list(self.automaton.iter_long(folded))
+
+    def find_raw(
+        self, text: str, *, normalized: bool = False
+    ) -> list[tuple[int, int, str, str]]:
         """:meth:`find` as plain ``(start, end, term, category)`` tuples (the scorer's hot path).
 
         >>> load_builtin().find_raw("肝硬化")
@@ -257,7 +273,10 @@ class Lexicon:
         if not text or not self.categories:
             return []
         folded = (text if normalized else unicodedata.normalize("NFKC", text)).lower()
-        return [(end - len(t) + 1, end + 1, t, c) for end, (t, c) in self.automaton.iter_long(folded)]
+        return [
+            (end - len(t) + 1, end + 1, t, c)
+            for end, (t, c) in self.automaton.iter_long(folded)
+        ]
 
     def count(self, text: str) -> Counter:
         """Count matches per category.

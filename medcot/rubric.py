@@ -37,7 +37,6 @@ import logging
 import multiprocessing as mp
 import os
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -49,7 +48,7 @@ from medcot.answer import Extraction, check_answer, extract_answer
 from medcot.errors import InputError
 from medcot.lexicon import Lexicon, load_builtin
 from medcot.schema import RUBRIC_DIMENSIONS
-from medcot.textsim import _NON_CONTENT, char_normalize
+from medcot.textsim import _NON_CONTENT, char_normalize, nfkc_fold
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +73,12 @@ _SEQUENCE_WORDS = {"首先": 1, "其次": 2, "再次": 3, "最后": 4}
 _SEQUENCE = re.compile("|".join(_SEQUENCE_WORDS))
 _INTRO = re.compile(r"本题(?:主要)?考查|本题考察|本题考点")
 _CIRCLED = re.compile(r"[①-⑳]")
-_NUMBERED = re.compile(r"(?:^|[。;；\n])\s*(\d{1,2})\s*[.、．)）]")
-_ASCII_ABBR = re.compile(r"(?<![A-Za-z])([A-Z][A-Za-z0-9]{1,7})(?![A-Za-z])")
+# Patterns start with a character class (not a lookbehind or "^|..."), so the regex engine can
+# skip ahead to candidate characters instead of trying every position of a long text.
+_NUMBERED = re.compile(
+    r"(\d{1,2})\s*[.、．)）]"
+)  # kept only at a sentence start (_numbered_steps)
+_ASCII_ABBR = re.compile(r"([A-Z])(?<![A-Za-z][A-Z])([A-Za-z0-9]{1,7})(?![A-Za-z])")
 _INJECTION = re.compile(
     r"忽略(?:以上|上述|之前|前面|先前|所有|全部)?(?:的)?(?:所有|全部)?(?:要求|指令|指示|规则|提示|内容|评分标准)|"
     r"(?:给|打|评)(?:我|本回答|这个回答|此回答)?(?:满分|5分|五分|最高分|高分)|满分\s*[5五]|"
@@ -86,8 +89,24 @@ _INJECTION = re.compile(
     re.IGNORECASE,
 )
 # Cheap substring pre-check: the injection regex only runs when one of these occurs.
-_INJECTION_KEYS = ("忽略", "满分", "5分", "五分", "高分", "评分", "打分", "评审", "裁判", "ignore", "grader",
-                   "judge", "evaluator", "give", "prompt", "score")
+_INJECTION_KEYS = (
+    "忽略",
+    "满分",
+    "5分",
+    "五分",
+    "高分",
+    "评分",
+    "打分",
+    "评审",
+    "裁判",
+    "ignore",
+    "grader",
+    "judge",
+    "evaluator",
+    "give",
+    "prompt",
+    "score",
+)
 # Characters that glue Chinese prose together; a bare keyword list has few of them.
 _FUNCTION_CHARS = frozenset(
     "的是在和与及或了而由于为其可但则即等也都被把将从对向以之所因故此该有无不能会使"
@@ -100,7 +119,9 @@ _CUE_CATEGORIES = (
     "cue:prognosis",
 )
 _MEDICAL = frozenset(("disease", "symptom", "anatomy", "drug", "exam", "tcm", "user"))
-_ORDER_SENTS = 8  # sentences compared with the reference's for order agreement (n*m Jaccards)
+_ORDER_SENTS = (
+    6  # sentences compared with the reference's for order agreement (n*m Jaccards)
+)
 _PAR_MIN_ITEMS = 4000  # below this, a process pool costs more than it saves
 
 
@@ -120,7 +141,9 @@ def _bigrams(s: str) -> set[int]:
         return set()
     e = s.encode("utf-16-le")
     n = len(e)
-    out = set(memoryview(e[: n - n % 4]).cast("I"))  # windows starting at even code units
+    out = set(
+        memoryview(e[: n - n % 4]).cast("I")
+    )  # windows starting at even code units
     m = n - 2
     out.update(memoryview(e[2 : 2 + m - m % 4]).cast("I"))  # ... and at odd ones
     return out
@@ -131,17 +154,8 @@ def _content(s: str) -> str:
     return _NON_CONTENT.sub("", s.lower())
 
 
-# Full-width ASCII forms and the ideographic space: what NFKC changes in typical Chinese text.
-_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-
-
 def _fold(text: str) -> str:
-    """NFKC-fold ``text``. Typical Chinese text only needs full-width forms mapped, which
-    ``str.translate`` does in C; full NFKC runs only when something else remains."""
-    if not text:
-        return ""
-    t = text.translate(_FULLWIDTH)
-    return t if unicodedata.is_normalized("NFKC", t) else unicodedata.normalize("NFKC", t)
+    return nfkc_fold(text or "")
 
 
 @dataclass
@@ -215,34 +229,48 @@ def _canon_answers(answers: Any, labels: Sequence[str]) -> tuple[str, ...] | Non
 class _Context:
     q_bigrams: frozenset
     qo_bigrams: frozenset  # question + options content bigrams
+    qo_chars: frozenset  # question + options content characters
     option_bigrams: tuple  # per option: (label, frozenset of bigrams, normalized text)
 
 
 @lru_cache(maxsize=4096)
 def _context(question: str, options: tuple) -> _Context:
     qn = char_normalize(question)
+    q_bi = frozenset(_bigrams(qn))
     opts = tuple(
         (lab, frozenset(_bigrams(t)), t)
         for lab, t in ((lab, char_normalize(t)) for lab, t in options)
     )
-    qo = set(_bigrams(qn))
-    for _, b, _t in opts:
+    qo = set(q_bi)
+    chars = set(qn)
+    for _lab, b, t in opts:
         qo |= b
-    return _Context(frozenset(_bigrams(qn)), frozenset(qo), opts)
+        chars.update(t)
+    return _Context(
+        q_bigrams=q_bi,
+        qo_bigrams=frozenset(qo),
+        qo_chars=frozenset(chars),
+        option_bigrams=opts,
+    )
 
 
 @lru_cache(maxsize=4096)
 def _reference_features(reference: str) -> tuple:
-    """(content chars, bigram sets of the first sentences, all bigrams) of a reference.
+    """(content chars, character sets of the first sentences, all characters) of a reference.
 
-    Only the first ``_ORDER_SENTS`` sentences feed the order agreement, so only those get their
-    own bigram sets; one NFKC pass serves everything.
+    Only the first ``_ORDER_SENTS`` sentences feed the order agreement, so only those are
+    cleaned one by one; one NFKC pass and one cleaning pass serve the rest.
     """
     folded = _fold(reference)
-    sents = [c for c in map(_content, _SENT_SPLIT.split(folded)) if len(c) >= 2]
-    sb = tuple(_bigrams(c) for c in sents[:_ORDER_SENTS])
+    sb = []
+    for raw in _SENT_SPLIT.split(folded):
+        c = _content(raw)
+        if len(c) >= 2:
+            sb.append(set(c))
+            if len(sb) == _ORDER_SENTS:
+                break
     norm = _content(folded)
-    return norm, sb, frozenset(_bigrams(norm))
+    return norm, tuple(sb), frozenset(norm)
 
 
 @lru_cache(maxsize=4096)
@@ -412,9 +440,10 @@ class RubricScorer:
         has_ref = bool(ref) and bool(_reference_features(ref)[0])
 
         n_sent = len(sents)
-        sent_bi = [_bigrams(c) for c in sent_norm]
-        # Union of sentence bigrams (drops only bigrams spanning a sentence break): one pass less.
-        p_bi = set().union(*sent_bi) if sent_bi else _bigrams(pn)
+        # Sentence-level comparisons (coherence, padding, order) use character sets: set(str) is
+        # built in C and is ~10x cheaper than bigrams; text-level coverage keeps bigrams.
+        sent_bi = [set(c) for c in sent_norm]
+        p_bi = _bigrams(pn)
         n_chars = len(pn)
 
         # ---- answer ---------------------------------------------------------------------------
@@ -468,19 +497,19 @@ class RubricScorer:
             else 0.0
         )
         # Relevance = is this text about THIS question: the stem counts most, option texts help.
-        parts = []
+        rel_parts = []
         if has_q:
-            parts += [_clip(stem_rec / 0.35)] * 2
+            rel_parts += [_clip(stem_rec / 0.35)] * 2
         if has_opts:
-            parts.append(_clip(opt_text_frac / 0.6))
+            rel_parts.append(_clip(opt_text_frac / 0.6))
         rouge_f = None
         if has_ref:
             lcs = len(pn) if pn == ref_norm else LCSseq.similarity(pn, ref_norm)
             rp, rr = lcs / len(pn), lcs / len(ref_norm)
             rouge_f = 0.0 if lcs == 0 else 2 * rp * rr / (rp + rr)
             sig["rouge_l"], sig["rouge_l_recall"] = rouge_f, rr
-            parts.append(_clip(rouge_f / 0.4))
-        relevance = sum(parts) / len(parts) if parts else 1.0
+            rel_parts.append(_clip(rouge_f / 0.4))
+        relevance = sum(rel_parts) / len(rel_parts) if rel_parts else 1.0
         novelty = 1.0
         if has_q or has_opts:
             qo = ctx.qo_bigrams
@@ -494,16 +523,29 @@ class RubricScorer:
         )
 
         # ---- lexicon ------------------------------------------------------------------------------
-        # Raw (start, end, term, category) tuples: building Match objects costs more than matching.
-        matches = self.lexicon.find_raw(folded, normalized=True)
-        med = [m for m in matches if m[3] in _MEDICAL]
-        vague = [m for m in matches if m[3] == "vague"]
-        cues = {m[3] for m in matches if m[3].startswith("cue")}
+        # One pass over the automaton's raw (end, (term, category)) hits: building Match objects
+        # or several filtered lists costs more than the matching itself.
+        med_starts: list[int] = []
+        med_terms: set[str] = set()
+        vague_terms: list[str] = []
+        cues: set[str] = set()
+        med_chars = vague_chars = 0
+        for end, (t, c) in self.lexicon.iter_raw(folded, normalized=True):
+            if c in _MEDICAL:
+                med_starts.append(end - len(t) + 1)
+                med_terms.add(t)
+                med_chars += len(t)
+            elif c == "vague":
+                vague_terms.append(t)
+                vague_chars += len(t)
+            else:
+                cues.add(c)
+        n_med = len(med_starts)
         non_space = len(folded) - len(_WS.findall(folded)) or 1
-        term_cov = sum(m[1] - m[0] for m in med) / non_space
-        distinct_terms = len({m[2] for m in med})
-        term_repeat = 1.0 - distinct_terms / len(med) if med else 0.0
-        vague_rate = sum(m[1] - m[0] for m in vague) / non_space
+        term_cov = med_chars / non_space
+        distinct_terms = len(med_terms)
+        term_repeat = 1.0 - distinct_terms / n_med if n_med else 0.0
+        vague_rate = vague_chars / non_space
         func_rate = sum(map(pn.count, _FUNCTION_CHARS)) / n_chars
         prose = _clip(func_rate / 0.08)
         # A keyword list: most chunks between separators are a bare term or a tiny fragment.
@@ -523,7 +565,7 @@ class RubricScorer:
         sig.update(
             term_coverage=term_cov,
             distinct_terms=float(distinct_terms),
-            vague_count=float(len(vague)),
+            vague_count=float(len(vague_terms)),
             vague_rate=vague_rate,
             function_char_rate=func_rate,
             term_repeat=term_repeat,
@@ -561,7 +603,7 @@ class RubricScorer:
         if intro_idx:
             order_checks["intro_first"] = 1.0 if intro_idx[0] == 0 else 0.0
         enum = [ord(c) for c in _CIRCLED.findall(pred)] or [
-            int(x) for x in _NUMBERED.findall(folded)
+            int(x) for x in _numbered_steps(folded)
         ]
         if len(enum) >= 2:
             order_checks["enumeration_in_order"] = (
@@ -619,16 +661,15 @@ class RubricScorer:
         else:
             s_len = _clip(n_chars / 120.0)
         pad_sents = 0
-        med_starts = [m[0] for m in med]
         bounds = sent_start[1:] + [len(folded) + 1]
         for i, sbi in enumerate(sent_bi):
-            shared = sbi & ctx.qo_bigrams
+            shared = sbi & ctx.qo_chars
             if ref_bi:
                 shared |= sbi & ref_bi
             overlap = len(shared) / len(sbi) if sbi else 0.0
             k = bisect.bisect_left(med_starts, sent_start[i])
             has_term = k < len(med_starts) and med_starts[k] < bounds[i]
-            if overlap < 0.08 and not has_term:
+            if overlap < 0.15 and not has_term:
                 pad_sents += 1
         pad_frac = pad_sents / n_sent if n_sent else 0.0
         sig.update(
@@ -682,15 +723,15 @@ class RubricScorer:
         squeezed = folded.replace(" ", "") if "(" in folded else ""
         abbrs = {
             a
-            for a in _ASCII_ABBR.findall(folded)
+            for a in map("".join, _ASCII_ABBR.findall(folded))
             if not (a + "(" in squeezed or "(" + a in squeezed)
         }
         abbrs -= {t.upper() for t in (a for a in abbrs if a.lower() in self.lexicon)}
         s_abbr = _clip(1.0 - len(abbrs) / 6)
         term = (0.45 * s_dens + 0.25 * s_vague + 0.2 * s_read + 0.1 * s_abbr) * (
-            1.0 - min(0.6, 0.15 * len(vague))
+            1.0 - min(0.6, 0.15 * len(vague_terms))
         )
-        if not med:  # readable text without a single medical term has no terminology to be clear about
+        if not n_med:  # readable text without a single medical term has no terminology to be clear about
             term = min(term, 0.25)
         s_cues = _clip(len(cues & set(_CUE_CATEGORIES)) / 3)
         gate = _clip(relevance / 0.5) * (0.5 if chk.correct is False else 1.0)
@@ -759,7 +800,11 @@ class RubricScorer:
                 f"little connection to this question (relevance {relevance:.2f})",
             )
         low = folded.lower()
-        inj = _INJECTION.search(folded) if any(k in low for k in _INJECTION_KEYS) else None
+        inj = (
+            _INJECTION.search(folded)
+            if any(k in low for k in _INJECTION_KEYS)
+            else None
+        )
         sig["injection"] = float(bool(inj))
         if inj:
             caps = {d: min(caps.get(d, 5.0), 1.5) for d in RUBRIC_DIMENSIONS}
@@ -819,8 +864,8 @@ class RubricScorer:
             )
         e = ev["terminology_clarity"]
         e.append(f"{distinct_terms} distinct medical terms, coverage {term_cov:.0%}")
-        if vague:
-            e.append("vague wording: " + "、".join(sorted({m[2] for m in vague})[:5]))
+        if vague_terms:
+            e.append("vague wording: " + "、".join(sorted(set(vague_terms))[:5]))
         if abbrs:
             e.append("unexplained abbreviations: " + ", ".join(sorted(abbrs)[:5]))
         e = ev["clinical_value"]
@@ -844,6 +889,16 @@ class RubricScorer:
             ev,
             {k: float(v) for k, v in sorted(sig.items())},
         )
+
+
+def _numbered_steps(text: str) -> list[str]:
+    """Step numbers ("1." "2、" "3)") that open a sentence (text start or after a break, spaces allowed)."""
+    out = []
+    for m in _NUMBERED.finditer(text):
+        before = text[: m.start()].rstrip(" \t")
+        if not before or before[-1] in "。;；\n":
+            out.append(m.group(1))
+    return out
 
 
 def _jacc(a: set, b: set) -> float:

@@ -54,6 +54,41 @@ def _f(p: float, r: float, beta: float = 1.0) -> float:
     return (1.0 + b2) * p * r / (b2 * p + r)
 
 
+# Full-width ASCII forms and the ideographic space: what NFKC changes in typical Chinese text.
+_FULLWIDTH = {chr(cp): chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)} | {
+    "\u3000": " "
+}
+_FULLWIDTH_CHARS = frozenset(_FULLWIDTH)
+
+
+def nfkc_fold(text: str) -> str:
+    """NFKC, fast for typical Chinese text.
+
+    Chinese text usually needs only its full-width forms ("，", "（", "Ａ") mapped to ASCII; those
+    few distinct characters are replaced with ``str.replace`` and full NFKC (2-5x slower on long
+    text) runs only if something else still needs it. The result always equals
+    ``unicodedata.normalize("NFKC", text)``.
+
+    Args:
+        text: any text.
+
+    Returns:
+        The NFKC form.
+
+    >>> nfkc_fold("答案：Ｃ（见上）")
+    '答案:C(见上)'
+    """
+    if not text:
+        return ""
+    for ch in _FULLWIDTH_CHARS.intersection(text):
+        text = text.replace(ch, _FULLWIDTH[ch])
+    return (
+        text
+        if unicodedata.is_normalized("NFKC", text)
+        else unicodedata.normalize("NFKC", text)
+    )
+
+
 @lru_cache(maxsize=8192)
 def char_normalize(text: str) -> str:
     """Return the characters that similarity is computed on.
@@ -72,7 +107,7 @@ def char_normalize(text: str) -> str:
     """
     if not text:
         return ""
-    return _NON_CONTENT.sub("", unicodedata.normalize("NFKC", text).lower())
+    return _NON_CONTENT.sub("", nfkc_fold(text).lower())
 
 
 def char_ngrams(text: str, n: int, *, normalized: bool = False) -> Counter:

@@ -76,6 +76,17 @@ def test_injection_is_reported_in_evidence(scorer: RubricScorer) -> None:
     assert any("grader" in e for e in r.evidence["medical_correctness"])
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "新生儿1分钟Apgar评分为5分，提示轻度窒息，应立即清理呼吸道。",
+        "GCS评分为8分以下需气管插管，注意评估预后。",
+    ],
+)
+def test_medical_scores_are_not_injection(scorer: RubricScorer, text: str) -> None:
+    assert scorer.score(text).signals["injection"] == 0.0
+
+
 def test_result_contract(scorer: RubricScorer) -> None:
     r = scorer.score(CTX["explanation"], **_kw({"reference": CTX["explanation"]}))
     assert isinstance(r, RubricResult)
@@ -88,6 +99,15 @@ def test_result_contract(scorer: RubricScorer) -> None:
     assert all(isinstance(v, float) for v in r.signals.values())
     d = r.to_dict()
     assert json.loads(json.dumps(d, ensure_ascii=False)) == d
+
+
+def test_rouge_l_matches_textsim(scorer: RubricScorer) -> None:
+    from medcot.textsim import rouge_l
+
+    pred, ref = STYLE[0]["explanation"], STYLE[1]["explanation"]
+    r = scorer.score(pred, reference=ref)
+    assert r.rouge_l == pytest.approx(rouge_l(pred, ref).f, abs=1e-6)
+    assert scorer.score(pred).rouge_l is None
 
 
 def test_loose_option_and_answer_forms(scorer: RubricScorer) -> None:
