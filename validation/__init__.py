@@ -1,0 +1,1 @@
+"""Validity harness of the offline rubric scorer (see validation/README.md)."""
