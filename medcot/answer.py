@@ -8,7 +8,11 @@ Three kinds of evidence are recognised, strongest first:
 3. inline per-option verdicts as real exam explanations write them — "（C对）", "（B对AC错）",
    "（E对ABCD错）". For a question that asks for the exception ("除哪项外", "不会见于", "错误的是")
    the options marked 错 are the answer; otherwise those marked 对. When only 错 verdicts exist and
-   they cover every option but one, the remaining option is the answer.
+   they cover every option but one, the remaining option is the answer. An option "以上都是" /
+   "A+B+C+D" is the answer when every other option is marked 对; in a single-answer exception
+   question where 错 (or 对) marks every option but one, the odd one out is the answer;
+4. as a weak last resort (no conclusion, no verdicts, not an exception question): the one option
+   whose text the last substantive sentence names ("最可能的诊断是急性胰腺炎").
 
 Full-width letters and punctuation are folded first (NFKC). The result says *how* the answer was
 found (``method``) and shows the matched span (``evidence``); ``labels is None`` means "no answer
@@ -72,13 +76,21 @@ _PROSE_VERDICT = re.compile(
 
 _NEGATIVE_Q = re.compile(
     r"除了?(?:哪|何|下列|以下)|除.{0,16}?外[^又]{0,24}?(?:均|都|皆|全部|其余|其他)"
-    r"|不[会属是包宜能应符常正出见经存]|错误|有误|无关|例外|不恰当|不妥|不对|哪项不|非.{0,4}所致"
+    r"|不[会属是包宜能应符常正出见经存含需必可]|错误|有误|无关|例外|不恰当|不妥|不对|哪项不|非.{0,4}所致"
 )
 # The ask is the stem's last sentence: case stems say "手指不能伸直" long before the question.
 _Q_BREAK = re.compile(r"[。!?]")
 _POS = {"对", "正确", "√"}
 _NEG = {"错", "错误", "不正确", "×"}
 _SPLIT_LETTERS = re.compile(r"[A-H]")
+_SENT_SPAN = re.compile(r"[^。!?;\n]+")
+# Study hints appended to exam explanations ("掌握“牙槽骨”知识点", "以最新教材和大纲为准").
+_STUDY_HINT = re.compile(r"(?:掌握|熟悉|了解|记忆).{0,40}(?:知识点|考点)|以最新.{0,10}为准")
+# Option texts that mean "all of the above" (normalised: no punctuation, lower case).
+_ALL_OF_ABOVE = re.compile(r"以上(?:都|均|皆|全|全部)?(?:是|对|正确|都是|均是|都对|均对|均正确|都正确)|以上全部|全部都是")
+# Asks that expect several answers ("错误的有", "不包括哪些").
+_LETTERS_ONLY = re.compile(r"[a-h]{2,8}")
+_MULTI_ASK = re.compile(r"有$|哪些|几项")
 _CONTENT = re.compile(r"[\W_]+")
 
 
@@ -114,10 +126,17 @@ def is_negative_question(question: str | None) -> bool:
     """
     if not question:
         return False
+    return bool(_NEGATIVE_Q.search(_ask(question)))
+
+
+@lru_cache(maxsize=8192)
+def _ask(question: str | None) -> str:
+    """The asking part of a stem: the end of its last sentence, brackets and spaces trimmed."""
+    if not question:
+        return ""
     # split, not a "...$" regex: an end-anchored search is quadratic on long case stems.
     pieces = [p for p in _Q_BREAK.split(_fold(question)) if p.strip("() ")]
-    ask = pieces[-1][-40:] if pieces else ""
-    return bool(_NEGATIVE_Q.search(ask))
+    return pieces[-1][-40:].rstrip("() :") if pieces else ""
 
 
 @dataclass(frozen=True)
@@ -125,7 +144,7 @@ class Extraction:
     """The answer found in a text.
 
     ``labels`` is ``None`` when no answer was found. ``method`` is one of "conclusion",
-    "option_text", "designated", "verdicts", "elimination" or "none". ``verdicts`` lists every
+    "option_text", "designated", "verdicts", "elimination", "option_named" or "none". ``verdicts`` lists every
     inline per-option verdict seen (label -> True for 对, False for 错), whatever was chosen;
     ``position`` is where an explicit conclusion starts in the NFKC-folded text.
     """
@@ -288,15 +307,80 @@ def extract_answer(
         pos = sorted(k for k, v in verdicts.items() if v)
         neg = sorted(k for k, v in verdicts.items() if not v)
         ev = "; ".join(verdict_spans[:4])
-        if is_negative_question(question) and neg:
-            return Extraction(neg, "verdicts", ev, verdicts)
-        if pos:
-            return Extraction(pos, "verdicts", ev, verdicts)
         labels = [lab for lab, _ in opts] if opts else []
         rest = [lab for lab in labels if lab not in verdicts]
+        negative = is_negative_question(question)
+        # "以上都是": every other option marked 对 designates the catch-all option.
+        every = [lab for lab, txt in opts if _ALL_OF_ABOVE.fullmatch(txt)]
+        # "A+B+C+D" / "ABCD": an option that is the combination of the options marked 对.
+        combo = [
+            lab
+            for lab, txt in opts
+            if _LETTERS_ONLY.fullmatch(txt) and _letters(txt) == pos and len(pos) >= 2
+        ]
+        if not negative and len(combo) == 1 and combo[0] not in verdicts:
+            return Extraction(combo, "verdicts", ev, verdicts)
+        if (
+            not negative
+            and len(every) == 1
+            and every[0] not in verdicts
+            and pos
+            and set(pos) | set(every) == set(labels)
+        ):
+            return Extraction(every, "verdicts", ev, verdicts)
+        if negative and neg:
+            # A single-answer "which is NOT" question where 错 marks all options but one:
+            # the writer used 错 for "not the answer", so the odd one out is the answer.
+            odd = pos if len(pos) == 1 else rest
+            if (
+                len(neg) >= 3
+                and len(odd) == 1
+                and len(neg) + 1 == len(labels)
+                and not _MULTI_ASK.search(_ask(question))
+            ):
+                return Extraction(odd, "elimination", ev, verdicts)
+            return Extraction(neg, "verdicts", ev, verdicts)
+        if negative and len(pos) >= 3 and len(rest) == 1:
+            # "which is NOT": every option but one marked 对 (true) -> the unmarked one.
+            return Extraction(rest, "elimination", ev, verdicts)
+        if pos:
+            return Extraction(pos, "verdicts", ev, verdicts)
         if len(rest) == 1:
             return Extraction(rest, "elimination", ev, verdicts)
+    elif opts and not is_negative_question(question):
+        named = _named_in_last_sentence(t, opts)
+        if named is not None:
+            return Extraction(named[0], "option_named", named[1], verdicts)
     return Extraction(None, "none", "no answer statement found", verdicts)
+
+
+def _named_in_last_sentence(
+    t: str, opts: list[tuple[str, str]]
+) -> tuple[list[str], str] | None:
+    """The one option whose text the last substantive sentence names ("最可能的诊断是急性胰腺炎").
+
+    A weak signal, used only when the text has no conclusion and no verdicts and the question is
+    not an exception question (there the last sentence usually restates a true distractor).
+    Study hints ("掌握“牙槽骨”知识点") are skipped; the sentence must name exactly one option
+    (an option text inside a longer named option text does not count).
+    """
+    for m in reversed(list(_SENT_SPAN.finditer(t))):
+        sent = m.group(0)
+        if _STUDY_HINT.search(sent):
+            continue
+        s = _CONTENT.sub("", sent.lower())
+        if not s:
+            continue
+        hits = [
+            (lab, tx)
+            for lab, tx in opts
+            if len(tx) >= 2 and tx in s and not _ALL_OF_ABOVE.fullmatch(tx)
+        ]
+        hits = [h for h in hits if not any(h[1] != o[1] and h[1] in o[1] for o in hits)]
+        if len(hits) == 1:
+            return [hits[0][0]], _span(t, m.start(), m.end(), 0)
+        return None
+    return None
 
 
 def check_answer(

@@ -88,6 +88,23 @@ class StatsAccumulator:
         self.cot_lengths.append(len(record["cot"]))
         self.question_lengths.append(len(record["question"]))
 
+    def merge(self, other: "StatsAccumulator") -> None:
+        """Add ``other``'s counts, as if its records had been added after this one's.
+
+        >>> a, b = StatsAccumulator(), StatsAccumulator()
+        >>> a.departments["内科"] += 1; b.departments["外科"] += 2; b.cot_lengths.append(9)
+        >>> a.merge(b); dict(a.departments), a.cot_lengths
+        ({'内科': 1, '外科': 2}, [9])
+        """
+        self.records += other.records
+        for name in ("per_split", "departments", "question_types", "sources", "option_counts", "rubric_sums", "rubric_counts"):
+            getattr(self, name).update(getattr(other, name))
+        self.multi_answer += other.multi_answer
+        self.with_rubric += other.with_rubric
+        self.with_review += other.with_review
+        self.cot_lengths.extend(other.cot_lengths)
+        self.question_lengths.extend(other.question_lengths)
+
     def result(self) -> dict[str, Any]:
         """The statistics as a JSON-ready dict."""
         return {

@@ -183,6 +183,94 @@ def needs_encoding(feature: Any) -> bool:
     return not isinstance(feature, datasets.Value)
 
 
+class SplitWriter:
+    """Writes one (config, split) as ``data/<config>/<split>-0000i-of-0000N.parquet`` shards.
+
+    Canonical records arrive in any batch sizes through :meth:`add`; they are converted and written
+    in row groups of exactly ``row_group_rows`` records (the last one shorter), so the files do not
+    depend on how the caller batches. Shards are written as ``.partial`` files and renamed by
+    :meth:`close`; :meth:`abort` removes them.
+    """
+
+    def __init__(
+        self,
+        *,
+        config: str,
+        split: str,
+        out_dir: Path,
+        row_group_rows: int = ROW_GROUP_ROWS,
+        row_group_bytes: int = ROW_GROUP_BYTES,
+        max_shard_bytes: int = MAX_SHARD_BYTES,
+    ) -> None:
+        self.config, self.split, self.out_dir = config, split, out_dir
+        self.features = schema.get_config(config).features
+        self.view = views.VIEWS[config]
+        self.arrow_schema = self.features.arrow_schema
+        self.encode = needs_encoding(self.features)
+        self.folder = out_dir / "data" / config
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.row_group_rows, self.row_group_bytes, self.max_shard_bytes = row_group_rows, row_group_bytes, max_shard_bytes
+        self.partials: list[Path] = []
+        self._writer: pq.ParquetWriter | None = None
+        self._pending: list[Mapping[str, Any]] = []
+        self.shard_bytes = self.rows = self.total_bytes = 0
+
+    def add(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """Queue canonical records; full row groups are written at once."""
+        self._pending.extend(records)
+        n = self.row_group_rows
+        if len(self._pending) >= n:
+            full = len(self._pending) // n * n
+            for i in range(0, full, n):
+                self._write(self._pending[i:i + n])
+            del self._pending[:full]
+
+    def _write(self, batch: Sequence[Mapping[str, Any]]) -> None:
+        view = self.view
+        rows_out = [view(r) for r in batch]
+        if self.encode:
+            rows_out = [self.features.encode_example(r) for r in rows_out]
+        table = pa.Table.from_pylist(rows_out, schema=self.arrow_schema)
+        if self._writer is None or self.shard_bytes >= self.max_shard_bytes:
+            if self._writer is not None:
+                self._writer.close()
+            self.partials.append(self.folder / f"{self.split}-{len(self.partials):05d}{_PARTIAL_SUFFIX}")
+            self._writer = pq.ParquetWriter(self.partials[-1], self.arrow_schema)
+            self.shard_bytes = 0
+        # Long CoTs: shrink the row group so one group stays near row_group_bytes.
+        group = max(1, min(self.row_group_rows, table.num_rows * self.row_group_bytes // max(table.nbytes, 1)))
+        self._writer.write_table(table, row_group_size=group)
+        self.shard_bytes += table.nbytes
+        self.total_bytes += table.nbytes
+        self.rows += table.num_rows
+
+    def close(self) -> card.SplitLayout:
+        """Write what is queued, rename the shards to their final names; returns the layout."""
+        if self._pending:
+            self._write(self._pending)
+            self._pending = []
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        n = len(self.partials)
+        files = []
+        download = 0
+        for i, partial in enumerate(self.partials):
+            final = self.folder / f"{self.split}-{i:05d}-of-{n:05d}.parquet"
+            partial.replace(final)
+            download += final.stat().st_size
+            files.append(final.relative_to(self.out_dir).as_posix())
+        return card.SplitLayout(files=tuple(files), num_examples=self.rows, num_bytes=self.total_bytes, download_bytes=download)
+
+    def abort(self) -> None:
+        """Close and delete the partial shards."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        for p in self.partials:
+            p.unlink(missing_ok=True)
+
+
 def write_split(
     records: Iterable[Mapping[str, Any]],
     *,
@@ -209,53 +297,30 @@ def write_split(
     Returns:
         The :class:`medcot.card.SplitLayout` (relative paths, rows, bytes).
     """
-    features = schema.get_config(config).features
-    arrow_schema = features.arrow_schema
-    encode = needs_encoding(features)
-    folder = out_dir / "data" / config
-    folder.mkdir(parents=True, exist_ok=True)
-    partials: list[Path] = []
-    writer: pq.ParquetWriter | None = None
-    shard_bytes = rows = total_bytes = 0
+    writer = SplitWriter(config=config, split=split, out_dir=out_dir, row_group_rows=row_group_rows,
+                         row_group_bytes=row_group_bytes, max_shard_bytes=max_shard_bytes)
     try:
         for batch in _batched(records, row_group_rows):
             if on_record is not None:
                 for record in batch:
                     on_record(record)
-            rows_out = [views.record_to_config(config, r) for r in batch]
-            if encode:
-                rows_out = [features.encode_example(r) for r in rows_out]
-            table = pa.Table.from_pylist(rows_out, schema=arrow_schema)
-            if writer is None or shard_bytes >= max_shard_bytes:
-                if writer is not None:
-                    writer.close()
-                partials.append(folder / f"{split}-{len(partials):05d}{_PARTIAL_SUFFIX}")
-                writer = pq.ParquetWriter(partials[-1], arrow_schema)
-                shard_bytes = 0
-            # Long CoTs: shrink the row group so one group stays near row_group_bytes.
-            group = max(1, min(row_group_rows, table.num_rows * row_group_bytes // max(table.nbytes, 1)))
-            writer.write_table(table, row_group_size=group)
-            shard_bytes += table.nbytes
-            total_bytes += table.nbytes
-            rows += table.num_rows
-        if writer is not None:
-            writer.close()
-            writer = None
+            writer.add(batch)
+        return writer.close()
     except BaseException:
-        if writer is not None:
-            writer.close()
-        for p in partials:
-            p.unlink(missing_ok=True)
+        writer.abort()
         raise
-    n = len(partials)
-    files = []
-    download = 0
-    for i, partial in enumerate(partials):
-        final = folder / f"{split}-{i:05d}-of-{n:05d}.parquet"
-        partial.replace(final)
-        download += final.stat().st_size
-        files.append(final.relative_to(out_dir).as_posix())
-    return card.SplitLayout(files=tuple(files), num_examples=rows, num_bytes=total_bytes, download_bytes=download)
+
+
+def _split_batches(result: Any, splits: Sequence[str], size: int) -> Iterator[tuple[str, Sequence[Mapping[str, Any]]]]:
+    """``(split, records)`` chunks: one streaming pass when the result offers it, else split by split."""
+    iter_batches = getattr(result, "iter_batches", None)
+    if iter_batches is not None:
+        wanted = set(splits)
+        yield from ((s, b) for s, b in iter_batches() if s in wanted)
+    else:
+        for split in splits:
+            for batch in _batched(result.splits[split], size):
+                yield split, batch
 
 
 def _is_ours(path: Path, out_dir: Path) -> bool:
@@ -339,19 +404,34 @@ def export(
     splits = split_order(result.splits)
     if not splits:
         raise InputError(f"no records to export ({result.rows_in} rows in, {len(result.rejects)} rejected)")
+    names = [spec.name for spec in schema.CONFIGS if spec.name in configs]
+    layout: dict[str, dict[str, card.SplitLayout]] = {name: {} for name in names}
+    # Every (config, split) file is open at once, so the records are read in ONE pass; the
+    # statistics are gathered per split and merged in split order (as if added split by split).
+    writers = {
+        (name, split): SplitWriter(config=name, split=split, out_dir=out_dir, row_group_rows=row_group_rows,
+                                   max_shard_bytes=max_shard_bytes)
+        for split in splits for name in names
+    }
+    per_split = {split: card.StatsAccumulator() for split in splits}
+    try:
+        for split, batch in _split_batches(result, splits, row_group_rows):
+            split_acc = per_split[split]
+            for record in batch:
+                split_acc.add(record, split=split)
+            for name in names:
+                writers[(name, split)].add(batch)
+        for name in names:
+            for split in splits:
+                layout[name][split] = writers[(name, split)].close()
+                logger.info("wrote %s/%s: %d rows", name, split, layout[name][split].num_examples)
+    except BaseException:
+        for w in writers.values():
+            w.abort()
+        raise
     acc = card.StatsAccumulator()
-    layout: dict[str, dict[str, card.SplitLayout]] = {}
-    for spec in schema.CONFIGS:
-        if spec.name not in configs:
-            continue
-        layout[spec.name] = {}
-        for split in splits:
-            hook = (lambda r, _s=split: acc.add(r, split=_s)) if spec.name == "default" else None
-            layout[spec.name][split] = write_split(
-                result.splits[split], config=spec.name, split=split, out_dir=out_dir,
-                row_group_rows=row_group_rows, max_shard_bytes=max_shard_bytes, on_record=hook,
-            )
-            logger.info("wrote %s/%s: %d rows", spec.name, split, layout[spec.name][split].num_examples)
+    for split in splits:
+        acc.merge(per_split[split])
     stats = acc.result()
     text = card.render_card(
         layout, stats, license_id=license_id, synthetic=synthetic, split_method=split_method_text(result),

@@ -29,13 +29,18 @@ import hashlib
 import io
 import json
 import logging
+import marshal
 import math
+import os
 import sys
+import tempfile
+import weakref
 import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO, Union
 
@@ -49,14 +54,16 @@ from medcot.columns import (
     build_alias_table,
 )
 from medcot.errors import InputError
-from medcot.options import normalize_text, parse_answer, parse_options, split_embedded_options
+from medcot.options import MISSING_PLACEHOLDERS, missing_placeholder, normalize_text, parse_answer, parse_options, split_embedded_options
 from medcot.splits import assign_splits, canonical_split, check_ratios, split_from_path
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Reject", "IngestResult", "FileStats", "ingest", "write_rejects", "iter_source_files", "DATA_SUFFIXES"]
+__all__ = [
+    "Reject", "IngestResult", "FileStats", "ingest", "write_rejects", "iter_source_files", "iter_rows", "DATA_SUFFIXES",
+]
 
-DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".xlsx", ".parquet")
+DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".xlsx", ".parquet", ".pq")
 _RAW_SNIPPET = 200
 _SAMPLE_BYTES = 1 << 16
 
@@ -93,17 +100,137 @@ class FileStats:
             self.columns.setdefault(str(c), mapping.get(str(c)))
 
 
+# Records are spilled to a temporary file in batches of this many rows, so ingestion holds only
+# small keys (ids, content hashes, strata) in memory however large the release is.
+_SPILL_ROWS = 2048
+
+
+class RecordStore:
+    """Accepted records in a temporary spill file (removed when the store is garbage-collected).
+
+    ``add`` buffers records and writes them in batches; the records can then be read back in
+    input order, one batch at a time, as dicts equal to those added. Batches are serialised with
+    :mod:`marshal`: records hold only str/int/float/None/list/dict, which it round-trips exactly
+    and several times faster than building Arrow tables; the file is private to this process
+    (written and read by the same interpreter, deleted afterwards), so marshal's version-specific
+    format does not matter.
+    """
+
+    def __init__(self, *, batch_rows: int = _SPILL_ROWS) -> None:
+        self.batch_rows = batch_rows
+        fd, self.path = tempfile.mkstemp(prefix="medcot-ingest-", suffix=".spill")
+        self._sink: BinaryIO | None = os.fdopen(fd, "wb")
+        self._buffer: list[dict[str, Any]] = []
+        self._finalizer = weakref.finalize(self, _remove_file, self.path)
+        self._index: list[tuple[int, int, int]] = []  # (first row, byte offset, byte length) per batch
+        self._offset = 0
+        self.n = 0
+
+    def add(self, record: dict[str, Any]) -> int:
+        """Append a record; returns its row index."""
+        self._buffer.append(record)
+        self.n += 1
+        if len(self._buffer) >= self.batch_rows:
+            self._flush()
+        return self.n - 1
+
+    def _flush(self) -> None:
+        if self._buffer:
+            assert self._sink is not None, "RecordStore is closed"
+            blob = marshal.dumps(self._buffer)
+            self._index.append((self.n - len(self._buffer), self._offset, len(blob)))
+            self._sink.write(blob)
+            self._offset += len(blob)
+            self._buffer = []
+
+    def close(self) -> None:
+        """Finish writing (idempotent)."""
+        if self._sink is not None:
+            self._flush()
+            self._sink.close()
+            self._sink = None
+
+    def batches(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """``(first row index, records)`` in input order, read one batch at a time (bounded memory)."""
+        self.close()
+        with open(self.path, "rb") as f:
+            for first, offset, length in self._index:
+                f.seek(offset)
+                yield first, marshal.loads(f.read(length))
+
+
+def _remove_file(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+class SplitRecords(Sequence):  # type: ignore[type-arg]
+    """The records of one split, read lazily from a :class:`RecordStore` (a read-only list of dicts).
+
+    Iterating streams batch by batch; ``len`` is free; indexing reads one batch.
+    """
+
+    def __init__(self, store: RecordStore, rows: Sequence[int]) -> None:
+        import numpy as np
+
+        self._store = store
+        self._rows = np.asarray(rows, dtype=np.int64)  # sorted global row indices
+
+    def __len__(self) -> int:
+        return int(self._rows.size)
+
+    def iter_batches(self) -> Iterator[list[dict[str, Any]]]:
+        """The split's records as lists of dicts, one spill batch at a time, in input order."""
+        import numpy as np
+
+        rows = self._rows
+        for start, batch in self._store.batches():
+            lo, hi = np.searchsorted(rows, [start, start + len(batch)])
+            if hi - lo == len(batch):
+                yield batch
+            elif hi > lo:
+                yield [batch[i] for i in (rows[lo:hi] - start).tolist()]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for batch in self.iter_batches():
+            yield from batch
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return list(self)[index]
+        n = len(self)
+        i = index + n if index < 0 else index
+        if not 0 <= i < n:
+            raise IndexError(index)
+        row = int(self._rows[i])
+        for start, batch in self._store.batches():
+            if start <= row < start + len(batch):
+                return batch[row - start]
+        raise IndexError(index)  # pragma: no cover - rows always lie in the store
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (SplitRecords, list, tuple)):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"SplitRecords({len(self)} records)"
+
+
 @dataclass
 class IngestResult:
     """Canonical records per split, rejects, and the counts that tie them together."""
 
-    splits: dict[str, list[dict[str, Any]]]
+    splits: dict[str, Sequence[dict[str, Any]]]  # list or SplitRecords (lazily read from the spill)
     rejects: list[Reject]
     rows_in: int
     files: list[str]
     file_stats: dict[str, FileStats] = field(default_factory=dict)
     blank_rows: int = 0
     split_origin: str = "release"  # "release", "seeded" or "mixed"
+    # ``splits`` values are lists (when built by hand) or :class:`SplitRecords` read from a spill file.
 
     @property
     def n_records(self) -> int:
@@ -113,6 +240,43 @@ class IngestResult:
         """All records, split by split in :data:`schema.SPLITS` order then any release-own splits."""
         for name in sorted(self.splits, key=_split_order):
             yield from self.splits[name]
+
+    def iter_batches(self, *, size: int = _SPILL_ROWS) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """``(split, records)`` chunks that cover every record once, each split's records in order.
+
+        A result read by :func:`ingest` is streamed in ONE pass over its spill file (chunks of
+        different splits interleave); otherwise each split is chunked in turn. Exporters use this
+        to write every split and config while reading the records once.
+
+        Args:
+            size: chunk size for results whose splits are plain lists.
+
+        Returns:
+            An iterator of ``(split name, list of records)``.
+        """
+        names = sorted(self.splits, key=_split_order)
+        parts = [self.splits[n] for n in names]
+        stores = {id(p._store) for p in parts if isinstance(p, SplitRecords)}
+        if not parts or len(stores) != 1 or not all(isinstance(p, SplitRecords) for p in parts):
+            for name, part in zip(names, parts):
+                it = iter(part)
+                while chunk := list(islice(it, size)):
+                    yield name, chunk
+            return
+        import numpy as np
+
+        store = parts[0]._store  # type: ignore[union-attr]
+        codes = np.full(store.n, -1, dtype=np.int32)
+        for k, part in enumerate(parts):
+            codes[part._rows] = k  # type: ignore[union-attr]
+        for start, batch in store.batches():
+            batch_codes = codes[start:start + len(batch)]
+            for k, name in enumerate(names):
+                idx = np.flatnonzero(batch_codes == k)
+                if idx.size == len(batch):
+                    yield name, batch
+                elif idx.size:
+                    yield name, [batch[i] for i in idx.tolist()]
 
 
 def _split_order(name: str) -> tuple[int, str]:
@@ -161,7 +325,7 @@ def iter_source_files(source: Source) -> list[Path]:
             files.extend(found)
         elif p.is_file():
             if not _data_suffix(p):
-                raise InputError(f"{p}: unsupported file type; expected {', '.join(DATA_SUFFIXES)} (optionally .gz)")
+                raise _unsupported(p)
             files.append(p)
         else:
             raise InputError(f"{p}: no such file or folder")
@@ -215,7 +379,7 @@ def _sniff_encoding(sample: bytes, path: Path) -> str:
             pass
     if lines and utf8_ok * 2 > len(lines):
         return "utf-8"
-    raise InputError(f"{path}: text is neither UTF-8 nor GB18030 (undecodable bytes); re-save it as UTF-8")
+    raise InputError(f"{path}: not UTF-8 or GB18030 text (undecodable bytes); re-save it as UTF-8")
 
 
 def _check_not_empty(sample: bytes, path: Path) -> None:
@@ -328,7 +492,7 @@ def _iter_delimited(path: Path, encoding: str, delimiter: str) -> Iterator[RawRo
                     continue
                 if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
                     raw = delimiter.join(cells)[:_RAW_SNIPPET]
-                    yield start, None, raw, f"unreadable row: {len(cells)} cells but the header has {len(header)} columns"
+                    yield start, None, raw, _too_many_cells(len(cells), len(header))
                     continue
                 if len(cells) < len(header) and any("\n" in c for c in cells):
                     # A quote opened and never closed swallows the following lines into one cell.
@@ -359,6 +523,10 @@ def _unique_header(cells: Sequence[Any]) -> list[str]:
         seen[name] += 1
         out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     return out
+
+
+def _too_many_cells(cells: int, columns: int) -> str:
+    return f"unreadable row: more fields than the header has ({cells} cells, {columns} columns)"
 
 
 def _chain(first: list[str], rest: Iterable[str]) -> Iterator[str]:
@@ -399,9 +567,7 @@ def _iter_xlsx(path: Path) -> Iterator[RawRow]:
                     yield 0, {"__header__": header, "__sheet__": ws.title}, "", None
                     continue
                 if len(cells) > len(header) and any(c is not None and str(c).strip() for c in cells[len(header):]):
-                    yield n, None, json.dumps(cells, ensure_ascii=False, default=str)[:_RAW_SNIPPET], (
-                        f"unreadable row: {len(cells)} cells but the header has {len(header)} columns"
-                    )
+                    yield n, None, json.dumps(cells, ensure_ascii=False, default=str)[:_RAW_SNIPPET], _too_many_cells(len(cells), len(header))
                     continue
                 yield n, dict(zip(header, cells)), "", None
     finally:
@@ -439,7 +605,7 @@ def _iter_file_unguarded(path: Path) -> Iterator[RawRow]:
     if suffix in (".xlsx",):
         yield from _iter_xlsx(path)
         return
-    if suffix == ".parquet":
+    if suffix in (".parquet", ".pq"):
         yield from _iter_parquet(path)
         return
     sample = _read_sample(path)
@@ -455,6 +621,49 @@ def _iter_file_unguarded(path: Path) -> Iterator[RawRow]:
         yield from _iter_delimited(path, encoding, "\t" if suffix == ".tsv" else ",")
 
 
+def _unsupported(path: Path) -> InputError:
+    ext = "".join(path.suffixes[-2:]) or "(no extension)"
+    return InputError(f"{path}: unsupported input format {ext!r}; expected {', '.join(DATA_SUFFIXES)} (optionally .gz)")
+
+
+def iter_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The data rows of one file, strictly: the one row reader behind ingestion and ``medcot score``.
+
+    Reads every format :func:`ingest` reads (JSON, JSONL, CSV/TSV, XLSX — all sheets —, Parquet,
+    each optionally ``.gz``) with the same encoding detection. Header lines and blank rows are
+    skipped; cells are returned as the file holds them (CSV cells are strings, "" when empty).
+    Unlike :func:`ingest`, which turns an unreadable row into a reject, this raises.
+
+    Args:
+        path: one data file.
+
+    Returns:
+        An iterator of ``(line, row)``: the line number as in :class:`Reject` and a column -> value dict.
+
+    Raises:
+        InputError: one line naming the file (and ``file:line`` for a bad row) — missing file,
+            folder, unsupported format, empty/undecodable/truncated file, invalid row.
+
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "p.csv")
+    >>> _ = open(p, "w", encoding="utf-8").write("id,prediction\\nq1,故选A\\n\\nq2,\\n")
+    >>> list(iter_rows(p))
+    [(2, {'id': 'q1', 'prediction': '故选A'}), (4, {'id': 'q2', 'prediction': ''})]
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: file not found")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory; expected a file")
+    if not _data_suffix(p):
+        raise _unsupported(p)
+    for line, row, _raw, error in _iter_file(p):
+        if error is not None:
+            raise InputError(f"{p}:{line}: {error.removeprefix('unreadable row: ')}")
+        if row is not None and "__header__" not in row:
+            yield line, dict(row)
+
+
 # ---------------------------------------------------------------------------------------------
 # Rows -> records
 # ---------------------------------------------------------------------------------------------
@@ -465,8 +674,25 @@ class _RowError(Exception):
         self.reason = reason
 
 
+_PLACEHOLDER_LEN = max(map(len, MISSING_PLACEHOLDERS))
+
+
 def _empty(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+    """None, NaN, blank text, or a whole-cell placeholder such as "nan" / "None" / "#N/A"."""
+    if isinstance(v, str):
+        # Hot path (several calls a row): long text is never blank after its first character.
+        return not v or v.isspace() or (len(v.strip()) <= _PLACEHOLDER_LEN and v.strip() in MISSING_PLACEHOLDERS)
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _missing(reason: str, v: Any) -> str:
+    """``reason``, naming the placeholder when the cell held one instead of nothing.
+
+    >>> _missing("empty explanation (cot)", "nan"), _missing("empty question", "")
+    ("empty explanation (cot): placeholder 'nan'", 'empty question')
+    """
+    placeholder = missing_placeholder(v)
+    return f"{reason}: placeholder {placeholder!r}" if placeholder else reason
 
 
 def _text(v: Any) -> str | None:
@@ -572,7 +798,9 @@ def _options(fields: Mapping[str, Any], question: str) -> tuple[str, list[dict[s
     stem, opts = split_embedded_options(question)
     if opts:
         return stem, opts
-    raise _RowError("options", "no options: no options column, no A/B/C... columns, and none at the end of the question")
+    placeholder = missing_placeholder(fields.get("options"))
+    column = f"the options column holds placeholder {placeholder!r}" if placeholder else "no options column"
+    raise _RowError("options", f"no options: {column}, no A/B/C... columns, and none at the end of the question")
 
 
 def content_hash(question: str, options: Sequence[Mapping[str, str]]) -> str:
@@ -597,13 +825,13 @@ def _to_record(fields: Mapping[str, Any], extra: Mapping[str, Any], table: Alias
     """Canonical record, its content hash, and the row's split value; raises _RowError."""
     question = _text(fields.get("question"))
     if question is None:
-        raise _RowError("question", "empty question")
+        raise _RowError("question", _missing("empty question", fields.get("question")))
     question, options = _options(fields, question)
     if not question:
         raise _RowError("question", "empty question (only options)")
     labels = [o["label"] for o in options]
     if _empty(fields.get("answer")) and not isinstance(fields.get("answer"), list):
-        raise _RowError("answer", "answer missing")
+        raise _RowError("answer", _missing("answer missing", fields.get("answer")))
     try:
         answer = parse_answer(fields.get("answer"), labels=labels)
     except InputError as exc:
@@ -615,12 +843,12 @@ def _to_record(fields: Mapping[str, Any], extra: Mapping[str, Any], table: Alias
         answer = matches
     cot = _text(fields.get("cot"))
     if cot is None:
-        raise _RowError("cot", "empty explanation (cot)")
+        raise _RowError("cot", _missing("empty explanation (cot)", fields.get("cot")))
     digest = content_hash(question, options)
     rid = _text(fields.get("id")) or f"mcv-{digest[:16]}"
     qtype = _text(fields.get("question_type")) or (schema.MULTIPLE_CHOICE if len(answer) > 1 else schema.SINGLE_CHOICE)
     try:
-        split = canonical_split(fields.get("split"))
+        split = None if _empty(fields.get("split")) else canonical_split(fields.get("split"))
     except InputError as exc:
         raise _RowError("split", str(exc).removeprefix("split: ")) from None
     record = {
@@ -741,7 +969,10 @@ def _ingest_files(files: list[Path], table: AliasTable, ratios: Mapping[str, flo
     rejects: list[Reject] = []
     stats: dict[str, FileStats] = {}
     dedup = _Dedup()
-    pending: list[tuple[dict[str, Any], str | None]] = []  # (record, release split or None)
+    store = RecordStore()
+    # Small per-record keys kept in memory (the records themselves go to the store):
+    # id, stratum (department, question_type) and the release's own split, by store row.
+    keys: list[tuple[str, str, str, str | None]] = []
 
     for path in files:
         fname = str(path)
@@ -803,23 +1034,32 @@ def _ingest_files(files: list[Path], table: AliasTable, ratios: Mapping[str, flo
                 continue
             if sheet not in sheet_split:
                 sheet_split[sheet] = split_from_path(path, sheet=sheet) if sheet else file_split
-            pending.append((record, split or sheet_split[sheet]))
+            store.add(record)
+            keys.append((
+                record["id"], sys.intern(record["department"] or ""), sys.intern(record["question_type"] or ""),
+                split or sheet_split[sheet],
+            ))
             st.records += 1
         if sheet_error is not None and not header_checked:
             raise sheet_error
         if st.rows == 0:
             logger.warning("%s: no data rows", fname)
     del dedup
+    store.close()
 
-    unsplit = [r for r, s in pending if s is None]
-    seeded = assign_splits(unsplit, ratios=ratios, seed=seed) if unsplit else {}
-    splits: dict[str, list[dict[str, Any]]] = {}
-    for record, s in pending:
-        splits.setdefault(s or seeded[record["id"]], []).append(record)
-    origin = "seeded" if len(unsplit) == len(pending) else ("release" if not unsplit else "mixed")
+    unsplit = sum(1 for k in keys if k[3] is None)
+    seeded = assign_splits(
+        ({"id": rid, "department": dept, "question_type": qtype} for rid, dept, qtype, s in keys if s is None),
+        ratios=ratios, seed=seed,
+    ) if unsplit else {}
+    rows: dict[str, list[int]] = {}
+    for i, (rid, _, _, s) in enumerate(keys):
+        rows.setdefault(s or seeded[rid], []).append(i)
+    origin = "seeded" if unsplit == len(keys) else ("release" if not unsplit else "mixed")
     if origin == "mixed":
-        logger.warning("%d of %d records had no split of their own; they were split with seed %s", len(unsplit), len(pending), seed)
-    splits = {k: splits[k] for k in sorted(splits, key=_split_order)}
+        logger.warning("%d of %d records had no split of their own; they were split with seed %s", unsplit, len(keys), seed)
+    del keys, seeded
+    splits = {k: SplitRecords(store, rows[k]) for k in sorted(rows, key=_split_order)}
     rows_in = sum(s.rows for s in stats.values())
     result = IngestResult(
         splits=splits,
@@ -828,7 +1068,7 @@ def _ingest_files(files: list[Path], table: AliasTable, ratios: Mapping[str, flo
         files=[str(p) for p in files],
         file_stats=stats,
         blank_rows=sum(s.blank_rows for s in stats.values()),
-        split_origin=origin if pending else "release",
+        split_origin=origin if store.n else "release",
     )
     assert result.rows_in == result.n_records + len(result.rejects), "rows in != records + rejects"
     return result

@@ -26,9 +26,20 @@ from medcot.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["normalize_text", "parse_options", "split_embedded_options", "parse_answer", "LABELS"]
+__all__ = [
+    "normalize_text", "parse_options", "split_embedded_options", "parse_answer", "LABELS",
+    "MISSING_PLACEHOLDERS", "missing_placeholder",
+]
 
 LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+# Whole-cell ASCII spellings of "no value" that spreadsheet / pandas / XLSX->JSON conversions leave
+# behind (str(float("nan")), str(None), JSON null, Excel's #N/A). Compared exactly (after stripping
+# spaces), so real text is never touched. Deliberately NOT here: "NA" and "Na" (noradrenaline /
+# sodium in medical text), "none" (an English word), Chinese "无" / "不详" (legitimate option texts).
+MISSING_PLACEHOLDERS: frozenset[str] = frozenset(
+    {"nan", "NaN", "NAN", "-nan", "-NaN", "None", "null", "NULL", "Null", "N/A", "n/a", "#N/A", "#N/A N/A", "#NA", "<NA>", "NaT"}
+)
 
 # Full-width letters/digits (U+FF10-FF19, FF21-FF3A, FF41-FF5A) -> ASCII. Punctuation is NOT folded.
 _FOLD = {cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(r[0], r[1] + 1)}
@@ -43,6 +54,25 @@ _NEEDS_FOLD = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_FOLD
 _SPACES = re.compile(r"[ ]{2,}")
 _SPACE_AROUND_NL = re.compile(r" *\n *")
 _MANY_NL = re.compile(r"\n{3,}")
+
+
+def missing_placeholder(value: Any) -> str | None:
+    """The placeholder a whole cell holds instead of a value ("nan", "None", "#N/A" ...), else None.
+
+    Args:
+        value: a raw cell.
+
+    Returns:
+        The stripped placeholder, or None when ``value`` is not a string placeholder.
+
+    >>> missing_placeholder(" nan "), missing_placeholder("NA"), missing_placeholder("无"), missing_placeholder(None)
+    ('nan', None, None, None)
+    """
+    if isinstance(value, str) and len(value) <= 16:
+        s = value.strip()
+        if s in MISSING_PLACEHOLDERS:
+            return s
+    return None
 
 
 def normalize_text(s: Any) -> str:
@@ -226,7 +256,7 @@ def _from_items(items: Iterable[tuple[Any, Any]]) -> list[dict[str, str]]:
         label = _strip_label(key)
         if label is None:
             raise InputError(f"options: {key!r} is not an option label; expected letters A, B, C ...")
-        out.append({"label": label, "text": normalize_text(text)})
+        out.append({"label": label, "text": "" if missing_placeholder(text) else normalize_text(text)})
     return out
 
 
@@ -248,7 +278,7 @@ def _from_list(value: list[Any]) -> list[dict[str, str]]:
         return _from_items(items)
     if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
         raise InputError(f"options: a list must hold only strings or only {{label, text}} objects, got {_snippet(value)!r}")
-    texts = [normalize_text(v) for v in value]
+    texts = ["" if missing_placeholder(v) else normalize_text(v) for v in value]
     # Labels come from the strings only when EVERY string starts with the next label in order;
     # otherwise texts such as "A型血" would lose their first letter.
     marked = []
@@ -307,7 +337,7 @@ def parse_options(value: Any) -> list[dict[str, str]]:
     >>> parse_options("（A）发热（B）咳嗽")[1]
     {'label': 'B', 'text': '咳嗽'}
     """
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and value != value) or missing_placeholder(value):
         raise InputError("options: missing; expected a list, a {\"A\": ...} object or a string like 'A xx\\nB yy'")
     if isinstance(value, (bytes, bytearray)):
         value = value.decode("utf-8", errors="replace")
@@ -395,7 +425,7 @@ def parse_answer(value: Any, *, labels: Iterable[str] | None = None) -> list[str
     >>> parse_answer(["B", "d"], labels="ABCDE")
     ['B', 'D']
     """
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and value != value) or missing_placeholder(value):
         raise InputError("answer: missing; expected option letters such as 'C' or 'ABD'")
     if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
         seq = value.tolist() if hasattr(value, "tolist") else list(value)

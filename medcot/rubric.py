@@ -57,6 +57,10 @@ __all__ = ["RubricResult", "RubricScorer", "score"]
 _SENT_SPLIT = re.compile(r"[。!?;\n]+")
 _SENT_SPAN = re.compile(r"[^。!?;\n]+")
 _WS = re.compile(r"\s")
+# Separators of list items; a text whose pieces between them average at most _LIST_MEAN_CHUNK
+# content characters gets the keyword-list check.
+_LIST_SEPARATORS = (" ", ",", "、", "/", "\n", "\t")
+_LIST_MEAN_CHUNK = 6
 _CHUNK_SPLIT = re.compile(r"[\s,，、;；。!?！？:：]+")
 _CONNECTIVES = re.compile(
     r"因为|由于|所以|因此|因而|从而|进而|故|首先|其次|再次|最后|综上|可见|提示|表明|说明|导致|引起|"
@@ -160,7 +164,11 @@ def _fold(text: str) -> str:
 
 @dataclass
 class RubricResult:
-    """The scores of one prediction, with the evidence and signals behind them."""
+    """The scores of one prediction, with the evidence and signals behind them.
+
+    ``answer_correct`` is None only when the gold answer is unknown; with gold known, a text with
+    no extractable final answer (``extracted_answer is None``) is ``False``.
+    """
 
     scores: dict[str, float]
     overall: float
@@ -415,6 +423,16 @@ class RubricScorer:
         return [self._score(*r) for r in rows]
 
     # -- internals ---------------------------------------------------------------------------
+    def _term_like(self, chunk: str) -> bool:
+        """Whether a separator-delimited chunk reads as a list item rather than a clause: a
+        lexicon term, or a short chunk mostly made of one term ("缺血性脑卒中")."""
+        if chunk in self.lexicon.categories:
+            return True
+        if len(chunk) > 8:
+            return False
+        hits = self.lexicon.iter_raw(chunk, normalized=True)
+        return any(2 * len(t) >= len(chunk) for _, (t, _c) in hits)
+
     def _score(
         self, pred: str, ref: str, question: str, opts: tuple, gold: tuple | None
     ) -> RubricResult:
@@ -529,8 +547,10 @@ class RubricScorer:
         med_terms: set[str] = set()
         vague_terms: list[str] = []
         cues: set[str] = set()
-        med_chars = vague_chars = 0
+        med_chars = vague_chars = lex_chars = lex_func = 0
         for end, (t, c) in self.lexicon.iter_raw(folded, normalized=True):
+            lex_chars += len(t)
+            lex_func += _term_function_chars(t)
             if c in _MEDICAL:
                 med_starts.append(end - len(t) + 1)
                 med_terms.add(t)
@@ -546,21 +566,46 @@ class RubricScorer:
         distinct_terms = len(med_terms)
         term_repeat = 1.0 - distinct_terms / n_med if n_med else 0.0
         vague_rate = vague_chars / non_space
-        func_rate = sum(map(pn.count, _FUNCTION_CHARS)) / n_chars
+        # Function characters are counted outside lexicon terms only: the 不/性/能 inside
+        # "心功能不全" or "不稳定型心绞痛" glue nothing, and a list of such terms is still a list.
+        free_chars = n_chars - lex_chars
+        func_rate = (
+            (sum(map(pn.count, _FUNCTION_CHARS)) - lex_func) / free_chars
+            if free_chars > 0
+            else 0.0
+        )
         prose = _clip(func_rate / 0.08)
         # A keyword list: most chunks between separators are a bare term or a tiny fragment.
         # TCM prose is comma-heavy ("发热，恶寒，无汗"), so a list also needs few function characters
         # (checked first: the chunk scan is only needed for text that is already suspicious).
+        # Short pieces between separators in one or two "sentences" (or in very short lines) are
+        # suspicious too, whatever the function characters (terms the lexicon lacks, like
+        # "心功能不全", carry 能/不). TCM prose also has short comma pieces ("发热，恶寒，无汗") but
+        # inside several full sentences, so it is not gated in here.
         list_like = 0.0
-        if func_rate < 0.07:
-            chunks = [c for c in _CHUNK_SPLIT.split(folded.lower()) if c]
+        pieces = n_sent + sum(map(folded.count, _LIST_SEPARATORS))
+        if func_rate < 0.07 or (
+            n_chars <= _LIST_MEAN_CHUNK * pieces
+            and (n_sent <= 2 or n_chars <= 12 * n_sent)
+        ):
+            # The answer statement ("故选B") is neither a list item nor a clause: left out.
+            chunks = [
+                c
+                for c in _CHUNK_SPLIT.split(folded.lower())
+                if c and not (ext.found and ("选" in c or "答案" in c) and len(c) <= 8)
+            ]
             if len(chunks) >= 6:
-                cats = self.lexicon.categories
-                list_like = sum(1 for c in chunks if len(c) <= 4 or c in cats) / len(
-                    chunks
-                )
-                if list_like >= 0.6:
-                    prose = min(prose, 0.3)
+                # Chinese prose never puts spaces between words: space-separated tiny pieces are
+                # list items even when the lexicon does not know them.
+                spaced = 2 * folded.count(" ") >= len(chunks)
+                list_like = sum(
+                    1 for c in chunks if (spaced and len(c) <= 4) or self._term_like(c)
+                ) / len(chunks)
+        if func_rate < 0.07 and lex_chars >= 0.6 * n_chars:
+            # Terms run together without separators ("高血压糖尿病冠心病...").
+            list_like = max(list_like, lex_chars / n_chars)
+        if list_like >= 0.6:
+            prose = min(prose, 0.3)
         sig["list_like"] = list_like
         sig.update(
             term_coverage=term_cov,
@@ -777,6 +822,11 @@ class RubricScorer:
                 f"mostly restates the question/options (novel bigrams {novelty:.0%})",
             )
         if prose < 0.5 and n_chars >= 20:
+            if list_like >= 0.6:
+                # A list may name the right letter, but nothing in it justifies the answer.
+                caps["medical_correctness"] = min(
+                    caps.get("medical_correctness", 5.0), 3.0
+                )
             for d in (
                 "terminology_clarity",
                 "clinical_value",
@@ -786,7 +836,9 @@ class RubricScorer:
                 caps[d] = min(caps.get(d, 5.0), 1.0 + 4.0 * prose)
             _add(
                 ev,
-                ("terminology_clarity", "clinical_value", "reasoning_structure"),
+                RUBRIC_DIMENSIONS
+                if list_like >= 0.6
+                else ("terminology_clarity", "clinical_value", "reasoning_structure"),
                 f"reads as a keyword list, not prose (function characters {func_rate:.1%})",
             )
         if relevance < 0.25 and (has_q or has_opts or has_ref):
@@ -825,6 +877,8 @@ class RubricScorer:
             )
         else:
             e.append("no final answer found")
+            if gold:
+                e.append(f"gold {''.join(gold)} known: no answer counts as not correct")
         if chk.correct is True:
             e.append("answer matches gold")
         elif chk.correct is False:
@@ -884,11 +938,17 @@ class RubricScorer:
             scores,
             overall,
             ext.labels,
-            chk.correct,
+            _answer_correct(chk.correct, gold),
             None if rouge_f is None else round(rouge_f, 6),
             ev,
             {k: float(v) for k, v in sorted(sig.items())},
         )
+
+
+@lru_cache(maxsize=65536)
+def _term_function_chars(term: str) -> int:
+    """Number of prose function characters inside a lexicon term (cached per term)."""
+    return sum(1 for ch in term if ch in _FUNCTION_CHARS)
 
 
 def _numbered_steps(text: str) -> list[str]:
@@ -935,15 +995,23 @@ def _add(ev: dict[str, list[str]], dims: Iterable[str], msg: str) -> None:
         ev[d].append(msg)
 
 
+def _answer_correct(correct: bool | None, gold: tuple | None) -> bool | None:
+    """The reported correctness: with gold known, "no final answer found" is not correct."""
+    return False if correct is None and gold else correct
+
+
 def _all_ones(reason: str, gold: tuple | None) -> RubricResult:
     scores = {d: 1.0 for d in RUBRIC_DIMENSIONS}
+    ev = {d: [reason] for d in RUBRIC_DIMENSIONS}
+    if gold:
+        ev["medical_correctness"].append("no final answer found")
     return RubricResult(
         scores,
         1.0,
         None,
+        _answer_correct(None, gold),
         None,
-        None,
-        {d: [reason] for d in RUBRIC_DIMENSIONS},
+        ev,
         {"empty": 1.0},
     )
 

@@ -17,10 +17,7 @@ with an ``error`` and ``None`` scores; it is counted as missing and never averag
 
 from __future__ import annotations
 
-import csv
 import functools
-import gzip
-import io
 import json
 import logging
 import math
@@ -414,9 +411,7 @@ def _run_heuristic(items: Sequence[ScoreItem], scorer: Any, *, progress: bool) -
 
 
 def _from_rubric(item: ScoreItem, res: Any, backend: str = "heuristic") -> RowScore:
-    correct = res.answer_correct
-    if item.answers and correct is None:
-        correct = False  # gold known but no final answer found in the CoT: that is a wrong answer
+    correct = res.answer_correct  # the rubric reports False when gold is known but no answer found
     return RowScore(
         index=item.index,
         id=item.id,
@@ -755,103 +750,21 @@ def _apply_mapping(rec: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[s
     return out
 
 
-def _open_text(path: Path, encoding: str = "utf-8-sig") -> io.TextIOBase:
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding=encoding, newline="")
-    return open(path, encoding=encoding, newline="")  # noqa: SIM115 - caller closes
-
-
-def _format_of(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    ext = suffixes[-1] if suffixes else ""
-    fmt = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv",
-           ".parquet": "parquet", ".pq": "parquet"}.get(ext)
-    if fmt is None:
-        raise InputError(f"{path}: unsupported input format {ext or '(no extension)'!r}; "
-                         "expected .jsonl, .json, .csv, .tsv or .parquet")
-    return fmt
-
-
 def _read_raw(path: Path) -> list[dict[str, Any]]:
-    """Rows of a file; text that is not UTF-8 is read as GB18030 (Excel's Chinese default), else an error."""
-    try:
-        return _read_raw_as(path, "utf-8-sig")
-    except UnicodeDecodeError as first:
-        try:
-            rows = _read_raw_as(path, "gb18030")
-        except UnicodeDecodeError:
-            raise InputError(
-                f"{path}: not UTF-8 or GB18030 text ({first.reason} at byte {first.start}); re-save it as UTF-8"
-            ) from None
-        logger.info("%s: not UTF-8, read as GB18030", path)
-        return rows
+    """Rows of a file, read by :func:`medcot.ingest.iter_rows` (the one row reader of medcot)."""
+    from medcot.ingest import iter_rows
 
-
-def _read_raw_as(path: Path, encoding: str) -> list[dict[str, Any]]:
-    fmt = _format_of(path)
-    try:
-        if fmt == "jsonl":
-            rows = []
-            with _open_text(path, encoding) as fh:
-                for lineno, line in enumerate(fh, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        obj = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise InputError(f"{path}:{lineno}: invalid JSON ({exc.msg}); "
-                                         "expected one JSON object per line") from None
-                    if not isinstance(obj, dict):
-                        raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-                    rows.append(obj)
-            return rows
-        if fmt == "json":
-            with _open_text(path, encoding) as fh:
-                text = fh.read()
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
-            if isinstance(obj, dict):
-                lists = [v for v in obj.values() if isinstance(v, list)]
-                if len(lists) != 1:
-                    raise InputError(f"{path}: expected a JSON list of objects (or an object holding one list)")
-                obj = lists[0]
-            if not isinstance(obj, list):
-                raise InputError(f"{path}: expected a JSON list of objects, got {type(obj).__name__}")
-            for i, rec in enumerate(obj):
-                if not isinstance(rec, dict):
-                    raise InputError(f"{path}: record {i}: expected a JSON object, got {type(rec).__name__}")
-            return obj
-        if fmt in ("csv", "tsv"):
-            with _open_text(path, encoding) as fh:
-                reader = csv.DictReader(fh, delimiter="," if fmt == "csv" else "\t", strict=True)
-                rows = []
-                try:
-                    for rec in reader:
-                        if None in rec:  # more cells than header columns
-                            raise InputError(f"{path}:{reader.line_num}: more fields than the header has")
-                        rows.append({k: (None if v is None or v == "" else v) for k, v in rec.items()})
-                except csv.Error as exc:
-                    raise InputError(f"{path}:{reader.line_num}: malformed {fmt.upper()} ({exc})") from None
-                return rows
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        try:
-            return pq.read_table(path).to_pylist()
-        except (pa.ArrowException, OSError) as exc:
-            raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory; expected a file") from None
+    delimited = path.name.lower().removesuffix(".gz").endswith((".csv", ".tsv"))
+    rows = []
+    for _line, row in iter_rows(path):
+        if delimited:  # an empty CSV cell is an absent value, as in the other formats
+            row = {k: (None if v == "" else v) for k, v in row.items()}
+        rows.append(row)
+    return rows
 
 
 def read_predictions(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Read a JSONL/JSON/CSV/TSV/Parquet (optionally .gz) table into rows with canonical keys.
+    """Read a JSONL/JSON/CSV/TSV/XLSX/Parquet (optionally .gz) table into rows with canonical keys.
 
     Column names are matched case-insensitively against English and Chinese aliases
     (``prediction``/``模型输出``, ``answer``/``答案`` ...). Raises :class:`InputError` naming the

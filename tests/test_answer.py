@@ -78,6 +78,7 @@ def test_real_explanations_agree_with_gold(realdata_path: Path) -> None:
         if ext.found:
             found += 1
             correct += bool(check_answer(ext.labels, list(row["Answer"])).correct)
-    # Measured: 1,003 of 1,151 found, 979 of those equal to gold (the rest are noisy source markers).
-    assert found / total >= 0.8
-    assert correct / found >= 0.95
+    # Measured: 1,050 of 1,151 found, 1,035 of those equal to gold (the rest are noisy source
+    # markers); before the option-named fallback and the exception-question rules: 1,003 / 979.
+    assert found / total >= 0.9
+    assert correct / found >= 0.98

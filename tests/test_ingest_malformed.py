@@ -84,7 +84,7 @@ def test_utf8_bom_and_utf16_tsv(tmp_path: Path) -> None:
 def test_random_binary_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "noise.jsonl"
     path.write_bytes(random.Random(7).randbytes(4096))
-    with pytest.raises(InputError, match="binary|neither UTF-8"):
+    with pytest.raises(InputError, match="binary|not UTF-8 or GB18030"):
         ingest(path)
 
 
@@ -159,9 +159,41 @@ def test_xlsx_without_question_column(tmp_path: Path) -> None:
 
 def test_unsupported_and_missing_paths(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
-    with pytest.raises(InputError, match="unsupported file type"):
+    with pytest.raises(InputError, match="unsupported input format"):
         ingest(tmp_path / "notes.txt")
     with pytest.raises(InputError, match="no such file"):
         ingest(tmp_path / "missing.jsonl")
     with pytest.raises(InputError, match="no data files"):
         ingest(tmp_path)
+
+
+def test_missing_value_placeholders_are_missing_with_a_reason() -> None:
+    """"nan"/"None"/"#N/A" cells (left by XLSX/pandas conversions) are missing values, never text."""
+    result = ingest(MALFORMED / "placeholders.jsonl")
+    reasons = {r.line: r.reason for r in result.rejects}
+    assert reasons[2] == "empty explanation (cot): placeholder 'nan'"
+    assert reasons[3] == "empty explanation (cot): placeholder 'NaN'"
+    assert reasons[4] == "empty question: placeholder 'None'"
+    assert reasons[5] == "answer missing: placeholder '#N/A'"
+    assert "placeholder 'null'" in reasons[6]
+    assert reasons[9] == "empty explanation (cot): placeholder 'N/A'"
+    by_id = {r["id"]: r for r in result.records()}
+    # "无" and "NA" (noradrenaline) are real option texts; placeholders elsewhere become None.
+    assert [o["text"] for o in by_id["p1"]["options"]] == ["无", "NA", "去甲肾上腺素", "多巴胺"]
+    assert by_id["p1"]["department"] is None and by_id["p1"]["source"] is None
+    assert by_id["p8"]["rubric"]["medical_correctness"] is None and by_id["p8"]["rubric"]["overall"] == 4.0
+    assert result.split_origin == "seeded"  # split "nan" is no split
+
+
+def test_placeholder_cells_in_csv_and_option_columns(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text(
+        "题干,A,B,C,答案,解析\n"
+        "成人正常心率范围是（次/分）,40～60,60～100,nan,B,正常成人安静时心率为60～100次/分。\n"
+        "正常成人血钠范围是,135～145,125～135,,A,NULL\n",
+        encoding="utf-8",
+    )
+    result = ingest(path)
+    assert result.rows_in == 2 and result.n_records == 1
+    assert [o["label"] for o in next(result.records())["options"]] == ["A", "B"]
+    assert [(r.line, r.field, r.reason) for r in result.rejects] == [(3, "cot", "empty explanation (cot): placeholder 'NULL'")]

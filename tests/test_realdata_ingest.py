@@ -1,7 +1,9 @@
 """Real CMExam rows (../shared/realdata, skipped when absent): every row ingests, nothing is lost.
 
 The expectations are derived from the raw file itself (a plain split on the literal two characters
-backslash-n), independently of medcot's option parser.
+backslash-n), independently of medcot's option parser. The sample went through an XLSX->JSON
+conversion that wrote the string "nan" where the Explanation cell was empty; those rows (and only
+those) must be rejected as having no explanation.
 """
 
 from __future__ import annotations
@@ -23,24 +25,35 @@ def raw_rows(realdata_path: Path) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def _placeholder_cot(raw: dict) -> bool:
+    """Independent of medcot: the conversion's empty-cell marker, spelled exactly."""
+    return raw["Explanation"].strip() == "nan"
+
+
 @pytest.fixture(scope="module")
 def result(realdata_path: Path):
     return ingest(realdata_path)
 
 
-def test_every_row_becomes_a_record(result, raw_rows) -> None:
+def test_every_row_becomes_a_record_or_a_placeholder_reject(result, raw_rows) -> None:
     assert len(raw_rows) == 1363
     assert result.rows_in == len(raw_rows) == result.n_records + len(result.rejects)
-    # A person would call every one of these rows well formed: no reject is acceptable.
-    assert result.rejects == [], [r.to_dict() for r in result.rejects[:5]]
+    placeholder_lines = {n for n, raw in enumerate(raw_rows, start=1) if _placeholder_cot(raw)}
+    assert len(placeholder_lines) == 212
+    # Exactly the rows whose explanation is the "nan" placeholder are rejected, each for its cot.
+    assert {r.line for r in result.rejects} == placeholder_lines
+    assert {(r.field, r.reason) for r in result.rejects} == {("cot", "empty explanation (cot): placeholder 'nan'")}
+    assert result.n_records == len(raw_rows) - 212
+    assert all(rec["cot"] and rec["cot"] != "nan" for rec in result.records())
 
 
 def test_options_and_answers_kept_exactly(result, raw_rows) -> None:
     by_question = {r["question"]: r for r in result.records()}
-    assert len(by_question) == len(raw_rows)
+    kept = [raw for raw in raw_rows if not _placeholder_cot(raw)]
+    assert len(by_question) == len(kept)
     label_sets: Counter[str] = Counter()
     multi = 0
-    for raw in raw_rows:
+    for raw in kept:
         rec = by_question[normalize_text(raw["Question"])]
         parts = [p.split(" ", 1) for p in raw["Options"].split("\\n")]
         expected = [{"label": lab, "text": normalize_text(text)} for lab, text in parts]
@@ -50,9 +63,10 @@ def test_options_and_answers_kept_exactly(result, raw_rows) -> None:
         assert rec["question_type"] == (schema.MULTIPLE_CHOICE if len(raw["Answer"]) > 1 else schema.SINGLE_CHOICE)
         label_sets["".join(o["label"] for o in rec["options"])] += 1
         multi += len(rec["answer"]) > 1
-    # What the file holds: 5 options A-E on standard rows, 4 options A-D on 37 rows.
-    assert label_sets == {"ABCDE": 1326, "ABCD": 37}
-    assert multi == 50
+    # What the kept rows hold: 5 options A-E on standard rows, 4 options A-D on 36 rows
+    # (the whole file: 1,326 + 37 rows, 50 multi-answer).
+    assert label_sets == {"ABCDE": 1115, "ABCD": 36}
+    assert multi == 41
 
 
 def test_ids_unique_and_split_seeded(result, realdata_path: Path) -> None:
@@ -60,7 +74,7 @@ def test_ids_unique_and_split_seeded(result, realdata_path: Path) -> None:
     assert len(set(ids)) == len(ids) and all(i.startswith("mcv-") for i in ids)
     assert result.split_origin == "seeded"
     sizes = {k: len(v) for k, v in result.splits.items()}
-    assert sizes == {"train": 1091, "validation": 136, "test": 136}
+    assert sizes == {"train": 921, "validation": 115, "test": 115}  # 80/10/10 of 1,151 records
     again = ingest(realdata_path)
     assert {k: [r["id"] for r in v] for k, v in again.splits.items()} == {k: [r["id"] for r in v] for k, v in result.splits.items()}
 
@@ -77,5 +91,5 @@ def test_upstream_csv_shape_gives_the_same_records(raw_rows, result, tmp_path: P
         w.writerows([dict(r, Options=r["Options"].replace("\\n", "\n")) for r in rows])
     from_csv = {r["id"]: r for r in ingest(path).records()}
     from_jsonl = {r["id"]: r for r in result.records()}
-    assert len(from_csv) == 300
+    assert len(from_csv) == sum(not _placeholder_cot(r) for r in rows)
     assert all(from_csv[i] == from_jsonl[i] for i in from_csv)

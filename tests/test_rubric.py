@@ -66,8 +66,20 @@ def test_empty_prediction_is_all_ones(scorer: RubricScorer, text) -> None:
     r = scorer.score(text, **_kw({}))
     assert r.scores == {d: 1.0 for d in RUBRIC_DIMENSIONS}
     assert r.overall == 1.0
-    assert all(ev == ["empty"] for ev in r.evidence.values())
-    assert r.extracted_answer is None and r.answer_correct is None
+    assert all(ev[0] == "empty" for ev in r.evidence.values())
+    assert "no final answer found" in r.evidence["medical_correctness"]
+    # gold is known (the default context): no answer is not a right answer
+    assert r.extracted_answer is None and r.answer_correct is False
+    bare = scorer.score(text)
+    assert bare.answer_correct is None and bare.evidence["medical_correctness"] == ["empty"]
+
+
+def test_no_final_answer_with_gold_is_not_correct(scorer: RubricScorer) -> None:
+    text = "患者饮酒后上腹剧痛向腰背部放射，血淀粉酶升高，考虑急性胰腺炎，需进一步检查明确诊断。"
+    r = scorer.score(text, **_kw({}))
+    assert r.extracted_answer is None and r.answer_correct is False
+    assert "no final answer found" in r.evidence["medical_correctness"]
+    assert scorer.score(text, question=CTX["question"]).answer_correct is None
 
 
 def test_injection_is_reported_in_evidence(scorer: RubricScorer) -> None:
