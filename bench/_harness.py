@@ -210,14 +210,52 @@ def run_repeated(label: str, make_argv: Any, *, repeat: int = 3, env_for: Any = 
         if not m.ok:
             return m
         runs.append(m)
+    return _median_of(label, runs)
+
+
+def run_interleaved(specs: Sequence[tuple[str, Any, Any]], *, repeat: int = 3,
+                    timeout: float | None = None) -> list[Measurement]:
+    """Run several steps round-robin (A B C, A B C, ...) and keep each step's median.
+
+    Interleaving spreads slow drifts of a shared machine's load over every step instead of
+    penalising whichever step ran during a busy spell.
+
+    Args:
+        specs: ``(label, make_argv, env_for)`` per step; ``make_argv(i)`` / ``env_for(i)`` give the
+            command and environment of repetition ``i`` (``env_for`` may be None).
+        repeat: rounds.
+        timeout: per-run timeout in seconds.
+
+    Returns:
+        One :class:`Measurement` per step, in ``specs`` order (a failed step keeps its first failure).
+
+    >>> a, b = run_interleaved([("a", lambda i: [sys.executable, "-c", "pass"], None),
+    ...                         ("b", lambda i: [sys.executable, "-c", "pass"], None)], repeat=2)
+    >>> a.ok and b.ok, len(a.runs), len(b.runs)
+    (True, 2, 2)
+    """
+    done: dict[int, list[Measurement]] = {k: [] for k in range(len(specs))}
+    failed: dict[int, Measurement] = {}
+    for i in range(repeat):
+        for k, (label, make_argv, env_for) in enumerate(specs):
+            if k in failed:
+                continue
+            m = run_step(label, make_argv(i), env=env_for(i) if env_for else None, timeout=timeout)
+            if m.ok:
+                done[k].append(m)
+            else:
+                failed[k] = m
+    return [failed[k] if k in failed else _median_of(specs[k][0], done[k]) for k in range(len(specs))]
+
+
+def _median_of(label: str, runs: list[Measurement]) -> Measurement:
     secs = [m.seconds for m in runs if m.seconds is not None]
-    med = statistics.median(secs)
     inner: dict[str, Any] = {}
     for key in runs[0].inner:
         vals = [m.inner.get(key) for m in runs]
         inner[key] = statistics.median(vals) if all(isinstance(v, (int, float)) for v in vals) else vals[0]
-    return Measurement(label, round(med, 3), max(m.peak_rss_mb or 0 for m in runs), 0, inner, None,
-                       [m.seconds or 0.0 for m in runs], maxrss_mb=max(m.maxrss_mb or 0 for m in runs),
+    return Measurement(label, round(statistics.median(secs), 3), max(m.peak_rss_mb or 0 for m in runs), 0, inner,
+                       None, [m.seconds or 0.0 for m in runs], maxrss_mb=max(m.maxrss_mb or 0 for m in runs),
                        tree_rss_mb=max(m.tree_rss_mb or 0 for m in runs),
                        tree_pss_mb=max(m.tree_pss_mb or 0 for m in runs))
 

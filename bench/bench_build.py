@@ -86,15 +86,15 @@ def run(n: int, *, seed: int, work: Path, timeout: float | None, repeat: int = 1
     gen = write_release(raw_dir / "release.jsonl", n=n, seed=seed)
     raw = Path(gen["path"])
 
-    # Fresh output folder and HF cache for every repetition.
-    base = h.run_repeated(
-        "plain: load_dataset(json) + to_parquet (baseline)",
-        lambda i: h.python_step(BASELINE_CODE.format(raw=str(raw), cache=str(work / f"cache-plain-{i}" / "datasets"),
-                                                     out=str(work / f"plain-{i}.parquet"))),
-        repeat=repeat, env_for=lambda i: h.hf_env(work / f"cache-plain-{i}"), timeout=timeout,
-    )
-    ours = h.run_repeated("medcot build (all configs)", lambda i: build_argv(raw_dir, work / _hub(i)),
-                          repeat=repeat, env_for=lambda i: h.hf_env(work / f"cache-build-{i}"), timeout=timeout)
+    # Fresh output folder and HF cache for every repetition; round-robin against load drift.
+    base, ours = h.run_interleaved([
+        ("plain: load_dataset(json) + to_parquet (baseline)",
+         lambda i: h.python_step(BASELINE_CODE.format(raw=str(raw), cache=str(work / f"cache-plain-{i}" / "datasets"),
+                                                      out=str(work / f"plain-{i}.parquet"))),
+         lambda i: h.hf_env(work / f"cache-plain-{i}")),
+        ("medcot build (all configs)", lambda i: build_argv(raw_dir, work / _hub(i)),
+         lambda i: h.hf_env(work / f"cache-build-{i}")),
+    ], repeat=repeat, timeout=timeout)
     steps = [base, ours]
     if phases:
         ph = h.run_step("phases: ingest() then export() (info)",

@@ -4,7 +4,7 @@
 A Hub folder is built once (untimed) with ``medcot build`` from the synthetic release. All rows of
 its ``default`` config are then written to ONE plain Parquet file (same schema, same rows). Measured,
 each as a whole process (interpreter start + imports + load) with a fresh Hugging Face cache every
-run, repeated ``--repeat`` times (median):
+run, repeated ``--repeat`` times round-robin (median):
 
 * ``load_dataset(folder, "default")`` — what users of the Hub repo run;
 * baseline: ``load_dataset("parquet", data_files=plain_file)`` — the best a Hub repo can do;
@@ -98,16 +98,16 @@ def run(n: int, *, seed: int, work: Path, repeat: int, folder: Path | None, time
         return lambda i: h.python_step(tmpl.format(folder=str(folder), plain=str(plain),
                                                    cache=str(work / f"cache-{tag}-{i}" / "datasets")))
 
-    base = h.run_repeated('plain: load_dataset("parquet", one file) (baseline)', code_for(LOAD_PLAIN, "plain"),
-                          repeat=repeat, env_for=env_for("plain"), timeout=timeout)
-    ours = h.run_repeated('load_dataset(folder, "default")', code_for(LOAD_FOLDER, "folder"),
-                          repeat=repeat, env_for=env_for("folder"), timeout=timeout)
-    arrow = h.run_repeated("pyarrow.parquet.read_table(one file) (info)", code_for(READ_TABLE, "arrow"),
-                           repeat=repeat, env_for=env_for("arrow"), timeout=timeout)
-    steps = [base, ours, arrow]
+    specs = [
+        ('plain: load_dataset("parquet", one file) (baseline)', code_for(LOAD_PLAIN, "plain"), env_for("plain")),
+        ('load_dataset(folder, "default")', code_for(LOAD_FOLDER, "folder"), env_for("folder")),
+        ("pyarrow.parquet.read_table(one file) (info)", code_for(READ_TABLE, "arrow"), env_for("arrow")),
+    ]
     if not smoke:
-        steps.append(h.run_repeated("import datasets (info)", lambda i: h.python_step(IMPORT_ONLY),
-                                    repeat=repeat, env_for=env_for("import"), timeout=timeout))
+        specs.append(("import datasets (info)", lambda i: h.python_step(IMPORT_ONLY), env_for("import")))
+    # Round-robin so a busy spell of the (shared) machine hits every step alike.
+    steps = h.run_interleaved(specs, repeat=repeat, timeout=timeout)
+    base = steps[0]
     for m in steps:
         if m.ok:
             m.note = "runs: " + ", ".join(f"{s:.2f}" for s in m.runs)

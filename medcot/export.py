@@ -19,7 +19,9 @@ Parquet choices (why):
 - a new shard once a file holds ``MAX_SHARD_BYTES`` = 200 MB of Arrow data, so no single file is
   unwieldy to upload, download or convert; the whole real release (~60 MB) fits one shard.
 - records are converted and written one row group at a time with ``pyarrow.parquet.ParquetWriter``,
-  so the writer's memory stays bounded however large the release is.
+  every (config, split) file open at once (:class:`SplitWriter`), so the ingested records are read
+  in ONE streaming pass (``IngestResult.iter_batches``) and memory stays bounded however large the
+  release is; the files do not depend on how the records arrive in batches.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -183,6 +186,44 @@ def needs_encoding(feature: Any) -> bool:
     return not isinstance(feature, datasets.Value)
 
 
+class ParquetPipeline:
+    """One background thread that runs Parquet writes in submission order, a few at most queued.
+
+    pyarrow encodes and compresses a row group with the GIL released, so on two cores this overlaps
+    the Parquet work with the Python work of turning the next records into Arrow tables.
+    """
+
+    def __init__(self, *, max_pending: int = 4) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medcot-parquet")
+        self._pending: deque[Any] = deque()
+        self.max_pending = max_pending
+
+    def submit(self, fn: Any, *args: Any) -> None:
+        """Queue ``fn(*args)``; waits while ``max_pending`` jobs are queued (bounded memory)."""
+        while len(self._pending) >= self.max_pending:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(fn, *args))
+
+    def drain(self) -> None:
+        """Wait for every queued job; re-raises the first failure."""
+        while self._pending:
+            self._pending.popleft().result()
+
+    def close(self, *, cancel: bool = False) -> None:
+        """Drain (or, with ``cancel``, wait ignoring failures) and stop the thread."""
+        try:
+            if cancel:
+                for f in self._pending:
+                    f.exception()
+                self._pending.clear()
+            else:
+                self.drain()
+        finally:
+            self._pool.shutdown(wait=True)
+
+
 class SplitWriter:
     """Writes one (config, split) as ``data/<config>/<split>-0000i-of-0000N.parquet`` shards.
 
@@ -201,8 +242,10 @@ class SplitWriter:
         row_group_rows: int = ROW_GROUP_ROWS,
         row_group_bytes: int = ROW_GROUP_BYTES,
         max_shard_bytes: int = MAX_SHARD_BYTES,
+        pipeline: ParquetPipeline | None = None,
     ) -> None:
         self.config, self.split, self.out_dir = config, split, out_dir
+        self.pipeline = pipeline  # None: write synchronously
         self.features = schema.get_config(config).features
         self.view = views.VIEWS[config]
         self.arrow_schema = self.features.arrow_schema
@@ -231,27 +274,45 @@ class SplitWriter:
         if self.encode:
             rows_out = [self.features.encode_example(r) for r in rows_out]
         table = pa.Table.from_pylist(rows_out, schema=self.arrow_schema)
-        if self._writer is None or self.shard_bytes >= self.max_shard_bytes:
-            if self._writer is not None:
-                self._writer.close()
-            self.partials.append(self.folder / f"{self.split}-{len(self.partials):05d}{_PARTIAL_SUFFIX}")
-            self._writer = pq.ParquetWriter(self.partials[-1], self.arrow_schema)
+        new_shard = None
+        if not self.partials or self.shard_bytes >= self.max_shard_bytes:
+            new_shard = self.folder / f"{self.split}-{len(self.partials):05d}{_PARTIAL_SUFFIX}"
+            self.partials.append(new_shard)
             self.shard_bytes = 0
         # Long CoTs: shrink the row group so one group stays near row_group_bytes.
         group = max(1, min(self.row_group_rows, table.num_rows * self.row_group_bytes // max(table.nbytes, 1)))
-        self._writer.write_table(table, row_group_size=group)
+        self._run(self._write_table, table, group, new_shard)
         self.shard_bytes += table.nbytes
         self.total_bytes += table.nbytes
         self.rows += table.num_rows
+
+    def _run(self, fn: Any, *args: Any) -> None:
+        if self.pipeline is None:
+            fn(*args)
+        else:
+            self.pipeline.submit(fn, *args)
+
+    def _write_table(self, table: pa.Table, group: int, new_shard: Path | None) -> None:
+        """File work, in order (on the pipeline thread when there is one)."""
+        if new_shard is not None:
+            self._close_file()
+            self._writer = pq.ParquetWriter(new_shard, self.arrow_schema)
+        assert self._writer is not None
+        self._writer.write_table(table, row_group_size=group)
+
+    def _close_file(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def close(self) -> card.SplitLayout:
         """Write what is queued, rename the shards to their final names; returns the layout."""
         if self._pending:
             self._write(self._pending)
             self._pending = []
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        self._run(self._close_file)
+        if self.pipeline is not None:
+            self.pipeline.drain()
         n = len(self.partials)
         files = []
         download = 0
@@ -263,10 +324,11 @@ class SplitWriter:
         return card.SplitLayout(files=tuple(files), num_examples=self.rows, num_bytes=self.total_bytes, download_bytes=download)
 
     def abort(self) -> None:
-        """Close and delete the partial shards."""
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        """Close and delete the partial shards (after the pipeline, if any, was closed)."""
+        try:
+            self._close_file()
+        except Exception:  # noqa: BLE001 - already failing; the partial files are removed below
+            pass
         for p in self.partials:
             p.unlink(missing_ok=True)
 
@@ -408,9 +470,10 @@ def export(
     layout: dict[str, dict[str, card.SplitLayout]] = {name: {} for name in names}
     # Every (config, split) file is open at once, so the records are read in ONE pass; the
     # statistics are gathered per split and merged in split order (as if added split by split).
+    pipeline = ParquetPipeline()
     writers = {
         (name, split): SplitWriter(config=name, split=split, out_dir=out_dir, row_group_rows=row_group_rows,
-                                   max_shard_bytes=max_shard_bytes)
+                                   max_shard_bytes=max_shard_bytes, pipeline=pipeline)
         for split in splits for name in names
     }
     per_split = {split: card.StatsAccumulator() for split in splits}
@@ -425,7 +488,9 @@ def export(
             for split in splits:
                 layout[name][split] = writers[(name, split)].close()
                 logger.info("wrote %s/%s: %d rows", name, split, layout[name][split].num_examples)
+        pipeline.close()
     except BaseException:
+        pipeline.close(cancel=True)
         for w in writers.values():
             w.abort()
         raise
@@ -523,7 +588,14 @@ def verify_folder(
 ) -> dict[str, dict[str, int]]:
     """Load every config of ``out_dir`` with ``datasets.load_dataset`` and check it.
 
-    Checks: features equal the schema's, row counts equal ``expected``, no extra or missing split.
+    Each config is opened with ``load_dataset(out_dir, config, streaming=True)`` — the same README
+    YAML and data files a Hub user gets — and its first row of every split is decoded; row counts
+    are read from the Parquet footers of the files the card's ``configs`` section declares.
+    Streaming avoids copying every config into the ``datasets`` cache (the full load of every
+    config is exercised by the test suite), which made verification cost more than the export.
+
+    Checks: features equal the schema's, each split yields rows, row counts equal ``expected``,
+    no extra or missing split.
 
     Args:
         out_dir: A folder written by :func:`export`.
@@ -538,19 +610,29 @@ def verify_folder(
     """
     import datasets
 
+    folder = Path(out_dir)
+    declared = card.config_files(card.read_card_data(folder))
     bars = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
     loaded: dict[str, dict[str, int]] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="medcot-verify-") as tmp:
             for cfg, splits in expected.items():
-                ds = datasets.load_dataset(str(out_dir), cfg, cache_dir=str(cache_dir or tmp))
+                ds = datasets.load_dataset(str(folder), cfg, cache_dir=str(cache_dir or tmp), streaming=True)
                 want = schema.get_config(cfg).features
-                loaded[cfg] = {split: ds[split].num_rows for split in ds}
                 problems = []
+                loaded[cfg] = {}
                 for split in ds:
                     if ds[split].features != want:
                         problems.append(f"{split}: features {ds[split].features} != schema {want}")
+                    files = [f for pattern in declared.get(cfg, {}).get(split, []) for f in sorted(folder.glob(pattern))]
+                    try:
+                        if next(iter(ds[split]), None) is None:
+                            problems.append(f"{split}: yields no rows")
+                        loaded[cfg][split] = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+                    except Exception as exc:  # a damaged file fails in pyarrow or datasets, with many types
+                        loaded[cfg][split] = -1
+                        problems.append(f"{split}: unreadable ({type(exc).__name__}: {(str(exc).splitlines() or [''])[0]})")
                 if loaded[cfg] != dict(splits):
                     problems.append(f"rows {loaded[cfg]} != written {dict(splits)}")
                 if problems:

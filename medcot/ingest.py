@@ -13,10 +13,20 @@ counted separately in ``IngestResult.blank_rows`` and never rejected.
 ``Reject.line`` is the 1-based physical line for JSONL/CSV/TSV (the header is line 1), the sheet
 row number for XLSX (as Excel shows it), and the 1-based record index for JSON arrays and Parquet.
 
-Rows are streamed file by file; only the accepted records (and small dedup indexes) are kept.
-A JSON array file is the exception: it is parsed whole (prefer JSONL or Parquet for big releases).
-Measured: 125,000 CMExam-shaped JSONL rows (103 MB) ingest in ~18 s with ~600 MB peak RSS on a
-2-core machine (``/usr/bin/time -v python -c "from medcot.ingest import ingest; ingest(PATH)"``).
+A cell holding only a missing-value placeholder left by spreadsheet or pandas conversions
+("nan", "None", "null", "N/A", "#N/A" ..., see :data:`medcot.options.MISSING_PLACEHOLDERS`) is
+missing in every field, so a row whose explanation is "nan" is rejected ("empty explanation (cot):
+placeholder 'nan'"), never published with "nan" as its CoT.
+
+Memory stays flat however large the release: rows are streamed file by file, each accepted record
+is spilled at once to a temporary file (:class:`RecordStore`) and only small keys stay in memory
+(ids and content hashes for duplicate detection; id, department and question type for the seeded
+split). ``IngestResult.splits`` maps each split to a :class:`SplitRecords`, a read-only sequence
+that reads the records back lazily; :meth:`IngestResult.iter_batches` streams every split in one
+pass (what the export uses). A JSON array file is still parsed whole (prefer JSONL or Parquet).
+
+:func:`iter_rows` is the one public row reader (every format above, strict: a bad row is an
+error), shared with ``medcot score``.
 """
 
 from __future__ import annotations
@@ -392,32 +402,35 @@ RawRow = tuple[int, Union[Mapping[str, Any], None], str, Union[str, None]]
 
 
 def _iter_jsonl(path: Path, encoding: str) -> Iterator[RawRow]:
+    for n, raw in _jsonl_lines(path, encoding):
+        yield _jsonl_row(n, raw, encoding)
+
+
+def _jsonl_lines(path: Path, encoding: str) -> Iterator[tuple[int, Any]]:
+    """Numbered physical lines (bytes; str for UTF-16, which is not line-splittable as bytes)."""
     with _open_binary(path) as f:
-        if encoding == "utf-16":  # not line-splittable as bytes
-            lines: Iterable[Any] = io.TextIOWrapper(f, encoding=encoding)
-        else:
-            lines = f
-        for n, raw in enumerate(lines, start=1):
-            if isinstance(raw, bytes):
-                try:
-                    text = raw.decode("utf-8-sig" if n == 1 and encoding == "utf-8-sig" else encoding)
-                except UnicodeDecodeError as exc:
-                    yield n, None, raw[:_RAW_SNIPPET].decode(encoding, "replace"), f"unreadable row: bytes not valid {encoding} ({exc.reason})"
-                    continue
-            else:
-                text = raw
-            if not text.strip():
-                yield n, None, "", None  # blank
-                continue
-            try:
-                obj = json.loads(text)
-            except ValueError as exc:
-                yield n, None, text.strip(), f"unreadable row: invalid JSON ({exc})"
-                continue
-            if not isinstance(obj, dict):
-                yield n, None, text.strip(), f"unreadable row: expected a JSON object, got {type(obj).__name__}"
-                continue
-            yield n, obj, "", None
+        lines: Iterable[Any] = io.TextIOWrapper(f, encoding=encoding) if encoding == "utf-16" else f
+        yield from enumerate(lines, start=1)
+
+
+def _jsonl_row(n: int, raw: Any, encoding: str) -> RawRow:
+    """One JSON Lines line as a raw row: an object, a blank, or an unreadable row with its reason."""
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8-sig" if n == 1 and encoding == "utf-8-sig" else encoding)
+        except UnicodeDecodeError as exc:
+            return n, None, raw[:_RAW_SNIPPET].decode(encoding, "replace"), f"unreadable row: bytes not valid {encoding} ({exc.reason})"
+    else:
+        text = raw
+    if not text.strip():
+        return n, None, "", None  # blank
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        return n, None, text.strip(), f"unreadable row: invalid JSON ({exc})"
+    if not isinstance(obj, dict):
+        return n, None, text.strip(), f"unreadable row: expected a JSON object, got {type(obj).__name__}"
+    return n, obj, "", None
 
 
 def _records_container(data: Any, path: Path) -> list[Any]:
@@ -708,6 +721,13 @@ _REVIEW_KEYS = ("review", "review_status", "review_rounds", "reviewers")
 
 
 def _score(v: Any, name: str) -> float | None:
+    if v.__class__ is float or v.__class__ is int:  # hot path: a JSON number (bool is neither)
+        x = float(v)
+        if x != x:  # NaN: no score
+            return None
+        if not (schema.RUBRIC_MIN <= x <= schema.RUBRIC_MAX):
+            raise _RowError(f"rubric.{name}", f"score {v!r} outside {schema.RUBRIC_MIN}-{schema.RUBRIC_MAX}")
+        return x
     if _empty(v):
         return None
     try:
@@ -754,9 +774,9 @@ def _rubric(fields: Mapping[str, Any], table: AliasTable) -> dict[str, float | N
             f = table.field_for(key)
             if f in RUBRIC_FIELDS and _empty(values.get(f)):
                 values[f] = v
-    if all(_empty(v) for v in values.values()):
+    out = {k: _score(values[k], k) for k in RUBRIC_FIELDS}  # an empty value scores None, never raises
+    if all(v is None for v in out.values()):
         return None
-    out = {k: _score(values[k], k) for k in RUBRIC_FIELDS}
     dims = [out[k] for k in schema.RUBRIC_DIMENSIONS]
     if out["overall"] is None and all(d is not None for d in dims):
         out["overall"] = round(sum(dims) / len(dims), 4)  # type: ignore[arg-type]
@@ -969,7 +989,7 @@ def _ingest_files(files: list[Path], table: AliasTable, ratios: Mapping[str, flo
     rejects: list[Reject] = []
     stats: dict[str, FileStats] = {}
     dedup = _Dedup()
-    store = RecordStore()
+    store = RecordStore(batch_rows=_SPILL_ROWS)
     # Small per-record keys kept in memory (the records themselves go to the store):
     # id, stratum (department, question_type) and the release's own split, by store row.
     keys: list[tuple[str, str, str, str | None]] = []

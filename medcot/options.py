@@ -15,6 +15,7 @@ characters and line endings.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -95,7 +96,17 @@ def normalize_text(s: Any) -> str:
     """
     if s is None:
         return ""
-    text = str(s).replace("\r\n", "\n")
+    if s.__class__ is str and len(s) <= _SHORT:
+        return _normalize_short(s)
+    return _normalize(str(s))
+
+
+# Departments, question types, sources and option texts repeat across rows: cache short strings.
+_SHORT = 32
+
+
+def _normalize(s: str) -> str:
+    text = s.replace("\r\n", "\n")
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     if _NEEDS_FOLD.search(text):
@@ -105,6 +116,9 @@ def normalize_text(s: Any) -> str:
     if "\n" in text:
         text = _MANY_NL.sub("\n\n", _SPACE_AROUND_NL.sub("\n", text))
     return text.strip()
+
+
+_normalize_short = functools.lru_cache(maxsize=8192)(_normalize)
 
 
 # ---------------------------------------------------------------------------------------------

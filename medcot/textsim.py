@@ -58,7 +58,8 @@ def _f(p: float, r: float, beta: float = 1.0) -> float:
 _FULLWIDTH = {chr(cp): chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)} | {
     "\u3000": " "
 }
-_FULLWIDTH_CHARS = frozenset(_FULLWIDTH)
+# Finds the full-width characters present (a C scan; iterating the text in Python costs more).
+_FULLWIDTH_RE = re.compile("[\uff01-\uff5e\u3000]")
 
 
 def nfkc_fold(text: str) -> str:
@@ -80,7 +81,7 @@ def nfkc_fold(text: str) -> str:
     """
     if not text:
         return ""
-    for ch in _FULLWIDTH_CHARS.intersection(text):
+    for ch in set(_FULLWIDTH_RE.findall(text)):
         text = text.replace(ch, _FULLWIDTH[ch])
     return (
         text

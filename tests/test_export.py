@@ -189,3 +189,11 @@ def test_row_groups_shrink_for_long_rows(tmp_path):
     assert meta.num_row_groups == len(records) == lay.num_examples
     assert lay.files == ("data/sft/train-00000-of-00001.parquet",)
     assert not list((tmp_path / "data" / "sft").glob("*.partial"))
+
+
+def test_verify_catches_a_damaged_file(tmp_path, hf_offline):
+    built = export.build(tmp_path / "repo", data_dir=RECORDS, verify=False)
+    victim = built.out_dir / built.layout["sft"]["train"].files[0]
+    victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
+    with pytest.raises(MedcotError, match="'sft' does not load as written"):
+        export.verify_folder(built.out_dir, built.counts(), cache_dir=hf_offline)
