@@ -19,6 +19,7 @@ Without ``data_dir`` / ``data_files`` it reads the bundled synthetic ``dummy_dat
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -96,19 +97,23 @@ class MedCoTVerified(datasets.GeneratorBasedBuilder):
             raise InputError(f"data_dir {data_dir}: no such file or folder")
         return {None: [self._local(dl_manager, str(data_dir))]}
 
-    def _ingest(self, dl_manager: datasets.DownloadManager) -> dict[str, list[dict]]:
-        """Ingest once per builder; later splits reuse the records."""
+    def _ingest(self, dl_manager: datasets.DownloadManager) -> dict[str, list[Sequence[dict]]]:
+        """Ingest once per builder; later splits reuse the records.
+
+        Per split, the record sequences of each ingested source (read lazily from ingest's spill
+        file, so the builder never holds the whole release in memory).
+        """
         cached = getattr(self, "_records_by_split", None)
         if cached is not None:
             return cached
-        by_split: dict[str, list[dict]] = {}
+        by_split: dict[str, list[Sequence[dict]]] = {}
         results = []
         for split, paths in self._source_groups(dl_manager).items():
             result = export.ingest_source(paths if len(paths) > 1 else paths[0], aliases=self.config.aliases)
             results.append(result)
             for own_split, records in result.splits.items():
                 # Files given per split in data_files: their records all belong to that split.
-                by_split.setdefault(split or own_split, []).extend(records)
+                by_split.setdefault(split or own_split, []).append(records)
             if result.rejects:
                 logger.warning("%d rows rejected while reading %s", len(result.rejects), ", ".join(paths))
         self.ingest_results = tuple(results)
@@ -120,5 +125,6 @@ class MedCoTVerified(datasets.GeneratorBasedBuilder):
         return [datasets.SplitGenerator(name=split, gen_kwargs={"split": split}) for split in export.split_order(records)]
 
     def _generate_examples(self, split: str):
-        for record in self._records_by_split[split]:
-            yield record["id"], views.record_to_config(self.config.name, record)
+        for part in self._records_by_split[split]:
+            for record in part:
+                yield record["id"], views.record_to_config(self.config.name, record)

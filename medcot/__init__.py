@@ -1,7 +1,7 @@
 """medcot: the Human-Verified Clinical Reasoning Dataset on Hugging Face, and a rubric scorer for medical CoT."""
 
 from medcot.errors import InputError, MedcotError
-from medcot.schema import CONFIG_NAMES, RUBRIC_DIMENSIONS
+from medcot.constants import CONFIG_NAMES, RUBRIC_DIMENSIONS
 
 __version__ = "0.1.0"
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -186,51 +185,31 @@ def needs_encoding(feature: Any) -> bool:
     return not isinstance(feature, datasets.Value)
 
 
-class ParquetPipeline:
-    """One background thread that runs Parquet writes in submission order, a few at most queued.
-
-    pyarrow encodes and compresses a row group with the GIL released, so on two cores this overlaps
-    the Parquet work with the Python work of turning the next records into Arrow tables.
-    """
-
-    def __init__(self, *, max_pending: int = 4) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medcot-parquet")
-        self._pending: deque[Any] = deque()
-        self.max_pending = max_pending
-
-    def submit(self, fn: Any, *args: Any) -> None:
-        """Queue ``fn(*args)``; waits while ``max_pending`` jobs are queued (bounded memory)."""
-        while len(self._pending) >= self.max_pending:
-            self._pending.popleft().result()
-        self._pending.append(self._pool.submit(fn, *args))
-
-    def drain(self) -> None:
-        """Wait for every queued job; re-raises the first failure."""
-        while self._pending:
-            self._pending.popleft().result()
-
-    def close(self, *, cancel: bool = False) -> None:
-        """Drain (or, with ``cancel``, wait ignoring failures) and stop the thread."""
-        try:
-            if cancel:
-                for f in self._pending:
-                    f.exception()
-                self._pending.clear()
-            else:
-                self.drain()
-        finally:
-            self._pool.shutdown(wait=True)
-
-
 class SplitWriter:
     """Writes one (config, split) as ``data/<config>/<split>-0000i-of-0000N.parquet`` shards.
 
     Canonical records arrive in any batch sizes through :meth:`add`; they are converted and written
     in row groups of exactly ``row_group_rows`` records (the last one shorter), so the files do not
     depend on how the caller batches. Shards are written as ``.partial`` files and renamed by
-    :meth:`close`; :meth:`abort` removes them.
+    :meth:`close`; :meth:`abort` removes them. :func:`export` keeps one open per (config, split)
+    so the records are read once.
+
+    Args:
+        config: Config name from ``schema.CONFIGS``.
+        split: Split name.
+        out_dir: The repo folder.
+        row_group_rows: Maximum rows per Parquet row group.
+        row_group_bytes: Target maximum Arrow bytes per row group.
+        max_shard_bytes: Start a new file after this many Arrow bytes.
+
+    >>> out = Path(tempfile.mkdtemp())
+    >>> rec = {"id": "q1", "question": "问", "options": [{"label": "A", "text": "甲"}, {"label": "B", "text": "乙"}],
+    ...        "answer": ["A"], "cot": "因为甲。", "question_type": "A1"}
+    >>> w = SplitWriter(config="reasoning", split="train", out_dir=out, row_group_rows=2)
+    >>> w.add([rec, dict(rec, id="q2")]); w.add([dict(rec, id="q3")])
+    >>> lay = w.close()
+    >>> lay.files, lay.num_examples, pq.ParquetFile(out / lay.files[0]).metadata.num_row_groups
+    (('data/reasoning/train-00000-of-00001.parquet',), 3, 2)
     """
 
     def __init__(
@@ -242,10 +221,8 @@ class SplitWriter:
         row_group_rows: int = ROW_GROUP_ROWS,
         row_group_bytes: int = ROW_GROUP_BYTES,
         max_shard_bytes: int = MAX_SHARD_BYTES,
-        pipeline: ParquetPipeline | None = None,
     ) -> None:
         self.config, self.split, self.out_dir = config, split, out_dir
-        self.pipeline = pipeline  # None: write synchronously
         self.features = schema.get_config(config).features
         self.view = views.VIEWS[config]
         self.arrow_schema = self.features.arrow_schema
@@ -281,19 +258,13 @@ class SplitWriter:
             self.shard_bytes = 0
         # Long CoTs: shrink the row group so one group stays near row_group_bytes.
         group = max(1, min(self.row_group_rows, table.num_rows * self.row_group_bytes // max(table.nbytes, 1)))
-        self._run(self._write_table, table, group, new_shard)
+        self._write_table(table, group, new_shard)
         self.shard_bytes += table.nbytes
         self.total_bytes += table.nbytes
         self.rows += table.num_rows
 
-    def _run(self, fn: Any, *args: Any) -> None:
-        if self.pipeline is None:
-            fn(*args)
-        else:
-            self.pipeline.submit(fn, *args)
-
     def _write_table(self, table: pa.Table, group: int, new_shard: Path | None) -> None:
-        """File work, in order (on the pipeline thread when there is one)."""
+        """Open the next shard when asked, then append one row group."""
         if new_shard is not None:
             self._close_file()
             self._writer = pq.ParquetWriter(new_shard, self.arrow_schema)
@@ -310,9 +281,7 @@ class SplitWriter:
         if self._pending:
             self._write(self._pending)
             self._pending = []
-        self._run(self._close_file)
-        if self.pipeline is not None:
-            self.pipeline.drain()
+        self._close_file()
         n = len(self.partials)
         files = []
         download = 0
@@ -324,53 +293,13 @@ class SplitWriter:
         return card.SplitLayout(files=tuple(files), num_examples=self.rows, num_bytes=self.total_bytes, download_bytes=download)
 
     def abort(self) -> None:
-        """Close and delete the partial shards (after the pipeline, if any, was closed)."""
+        """Close and delete the partial shards."""
         try:
             self._close_file()
         except Exception:  # noqa: BLE001 - already failing; the partial files are removed below
             pass
         for p in self.partials:
             p.unlink(missing_ok=True)
-
-
-def write_split(
-    records: Iterable[Mapping[str, Any]],
-    *,
-    config: str,
-    split: str,
-    out_dir: Path,
-    row_group_rows: int = ROW_GROUP_ROWS,
-    row_group_bytes: int = ROW_GROUP_BYTES,
-    max_shard_bytes: int = MAX_SHARD_BYTES,
-    on_record: Any = None,
-) -> card.SplitLayout:
-    """Write one (config, split) as ``data/<config>/<split>-0000i-of-0000N.parquet`` shards.
-
-    Args:
-        records: Canonical records of the split (consumed once, lazily).
-        config: Config name from ``schema.CONFIGS``.
-        split: Split name.
-        out_dir: The repo folder.
-        row_group_rows: Maximum rows per Parquet row group.
-        row_group_bytes: Target maximum Arrow bytes per row group.
-        max_shard_bytes: Start a new file after this many Arrow bytes.
-        on_record: Optional callback called with each canonical record (statistics).
-
-    Returns:
-        The :class:`medcot.card.SplitLayout` (relative paths, rows, bytes).
-    """
-    writer = SplitWriter(config=config, split=split, out_dir=out_dir, row_group_rows=row_group_rows,
-                         row_group_bytes=row_group_bytes, max_shard_bytes=max_shard_bytes)
-    try:
-        for batch in _batched(records, row_group_rows):
-            if on_record is not None:
-                for record in batch:
-                    on_record(record)
-            writer.add(batch)
-        return writer.close()
-    except BaseException:
-        writer.abort()
-        raise
 
 
 def _split_batches(result: Any, splits: Sequence[str], size: int) -> Iterator[tuple[str, Sequence[Mapping[str, Any]]]]:
@@ -470,10 +399,9 @@ def export(
     layout: dict[str, dict[str, card.SplitLayout]] = {name: {} for name in names}
     # Every (config, split) file is open at once, so the records are read in ONE pass; the
     # statistics are gathered per split and merged in split order (as if added split by split).
-    pipeline = ParquetPipeline()
     writers = {
         (name, split): SplitWriter(config=name, split=split, out_dir=out_dir, row_group_rows=row_group_rows,
-                                   max_shard_bytes=max_shard_bytes, pipeline=pipeline)
+                                   max_shard_bytes=max_shard_bytes)
         for split in splits for name in names
     }
     per_split = {split: card.StatsAccumulator() for split in splits}
@@ -488,9 +416,7 @@ def export(
             for split in splits:
                 layout[name][split] = writers[(name, split)].close()
                 logger.info("wrote %s/%s: %d rows", name, split, layout[name][split].num_examples)
-        pipeline.close()
     except BaseException:
-        pipeline.close(cancel=True)
         for w in writers.values():
             w.abort()
         raise

@@ -124,6 +124,14 @@ class RecordStore:
     and several times faster than building Arrow tables; the file is private to this process
     (written and read by the same interpreter, deleted afterwards), so marshal's version-specific
     format does not matter.
+
+    >>> store = RecordStore(batch_rows=2)
+    >>> [store.add({"id": f"q{i}", "rubric": None}) for i in range(3)]
+    [0, 1, 2]
+    >>> [(first, [r["id"] for r in batch]) for first, batch in store.batches()]
+    [(0, ['q0', 'q1']), (2, ['q2'])]
+    >>> list(SplitRecords(store, [0, 2]))
+    [{'id': 'q0', 'rubric': None}, {'id': 'q2', 'rubric': None}]
     """
 
     def __init__(self, *, batch_rows: int = _SPILL_ROWS) -> None:

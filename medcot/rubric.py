@@ -48,7 +48,7 @@ from rapidfuzz.distance import LCSseq
 from medcot.answer import Extraction, check_answer, extract_answer
 from medcot.errors import InputError
 from medcot.lexicon import Lexicon, load_builtin
-from medcot.schema import RUBRIC_DIMENSIONS
+from medcot.constants import RUBRIC_DIMENSIONS
 from medcot.textsim import _NON_CONTENT, char_normalize, nfkc_fold
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,9 @@
 """The one definition of the dataset's records: rubric dimensions, configs and their Features.
 
 The builder (`medcot_verified.py`), the Hub export, the dataset card and the tests all read
-their schema from here; nothing else may spell out a Features object.
+their schema from here; nothing else may spell out a Features object. The pure constants (rubric
+dimensions, splits, config names, provenance) are defined in :mod:`medcot.constants`, which does
+not import ``datasets``, and re-exported here unchanged.
 """
 
 from __future__ import annotations
@@ -10,85 +12,28 @@ from dataclasses import dataclass
 
 import datasets
 
-# ---------------------------------------------------------------------------------------------
-# Provenance of the dataset (used by the builder constants and the card)
-# ---------------------------------------------------------------------------------------------
-PRETTY_NAME = "Human-Verified Clinical Reasoning Dataset (MedCoT-Verified)"
-
-CITATION = """\
-@article{ding2025humanverified,
-  title   = {Building a Human-Verified Clinical Reasoning Dataset via a Human-LLM Hybrid Pipeline for Trustworthy Medical AI},
-  author  = {Ding and others},  % first author's surname as cited in DESIGN.md; full list on arXiv
-  journal = {arXiv preprint arXiv:2505.06912},
-  year    = {2025},
-  url     = {https://arxiv.org/abs/2505.06912}
-}
-"""
-
-HOMEPAGE = "https://medbench.opencompass.org.cn/community/data-station"
-PAPER_URL = "https://arxiv.org/abs/2505.06912"
-
-DESCRIPTION = (
-    "31,247 Chinese medical examination questions, each with its answer and an expert-validated "
-    "chain-of-thought (CoT) explanation. LLM-written rationales were scored by medical experts on a "
-    "five-dimension rubric (medical correctness, reasoning structure, information sufficiency, "
-    "terminology clarity, clinical value) and revised until consensus."
+# The pure constants are defined in medcot.constants (light: no `datasets` import) and re-exported.
+from medcot.constants import (  # noqa: F401
+    PRETTY_NAME,
+    CITATION,
+    HOMEPAGE,
+    PAPER_URL,
+    DESCRIPTION,
+    DEFAULT_DATA_LICENSE,
+    CODE_LICENSE,
+    RUBRIC_MIN,
+    RUBRIC_MAX,
+    RubricDimension,
+    RUBRIC,
+    RUBRIC_DIMENSIONS,
+    SPLITS,
+    DEFAULT_SPLIT_RATIOS,
+    DEFAULT_SPLIT_SEED,
+    SINGLE_CHOICE,
+    MULTIPLE_CHOICE,
+    CONFIG_DESCRIPTIONS,
+    CONFIG_NAMES,
 )
-
-# The release does not publish a data licence; the card says so unless `medcot build --license` sets one.
-DEFAULT_DATA_LICENSE = "unknown"
-CODE_LICENSE = "apache-2.0"
-
-# ---------------------------------------------------------------------------------------------
-# Rubric
-# ---------------------------------------------------------------------------------------------
-RUBRIC_MIN, RUBRIC_MAX = 1, 5
-
-
-@dataclass(frozen=True)
-class RubricDimension:
-    key: str
-    zh: str
-    en: str
-    five_means: str
-
-
-RUBRIC: tuple[RubricDimension, ...] = (
-    RubricDimension(
-        "medical_correctness", "医学正确性", "Medical correctness",
-        "every medical statement and the final answer are correct",
-    ),
-    RubricDimension(
-        "reasoning_structure", "推理结构", "Reasoning structure",
-        "ordered steps from the stem's evidence to an explicit conclusion; options weighed; "
-        "no circularity or repetition",
-    ),
-    RubricDimension(
-        "information_sufficiency", "信息充分性", "Information sufficiency",
-        "uses the stem's key findings and enough knowledge to justify the answer and exclude "
-        "distractors; not padded",
-    ),
-    RubricDimension(
-        "terminology_clarity", "术语清晰度", "Terminology clarity",
-        "standard medical terms, used correctly and consistently; abbreviations explained; readable",
-    ),
-    RubricDimension(
-        "clinical_value", "临床价值", "Clinical value",
-        "ties to practice: diagnostic basis, differential diagnosis, management, pitfalls and safety",
-    ),
-)
-RUBRIC_DIMENSIONS: tuple[str, ...] = tuple(d.key for d in RUBRIC)
-
-# ---------------------------------------------------------------------------------------------
-# Splits and question types
-# ---------------------------------------------------------------------------------------------
-SPLITS: tuple[str, ...] = ("train", "validation", "test")
-# Used only when the release carries no split of its own (documented in the card).
-DEFAULT_SPLIT_RATIOS: tuple[float, float, float] = (0.8, 0.1, 0.1)
-DEFAULT_SPLIT_SEED = 20250511
-
-SINGLE_CHOICE = "single_choice"
-MULTIPLE_CHOICE = "multiple_choice"
 
 # ---------------------------------------------------------------------------------------------
 # Features
@@ -158,13 +103,15 @@ class ConfigSpec:
     description: str
 
 
-CONFIGS: tuple[ConfigSpec, ...] = (
-    ConfigSpec("default", DEFAULT_FEATURES, "Canonical records: question, options, answer, expert CoT, rubric scores, metadata."),
-    ConfigSpec("qa", QA_FEATURES, "Multiple-choice evaluation: question, choices, gold labels and indices."),
-    ConfigSpec("sft", SFT_FEATURES, "Chat fine-tuning: TRL-ready `messages` (user: question + options; assistant: CoT + final answer)."),
-    ConfigSpec("reasoning", REASONING_FEATURES, "Reasoning-model format: prompt, the reasoning trace, and the final answer."),
+_CONFIG_FEATURES: dict[str, datasets.Features] = {
+    "default": DEFAULT_FEATURES,
+    "qa": QA_FEATURES,
+    "sft": SFT_FEATURES,
+    "reasoning": REASONING_FEATURES,
+}
+CONFIGS: tuple[ConfigSpec, ...] = tuple(
+    ConfigSpec(name, _CONFIG_FEATURES[name], CONFIG_DESCRIPTIONS[name]) for name in CONFIG_NAMES
 )
-CONFIG_NAMES: tuple[str, ...] = tuple(c.name for c in CONFIGS)
 
 
 def get_config(name: str) -> ConfigSpec:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from medcot.errors import InputError
-from medcot.schema import RUBRIC_DIMENSIONS
+from medcot.constants import RUBRIC_DIMENSIONS
 
 logger = logging.getLogger(__name__)
 

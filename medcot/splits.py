@@ -161,12 +161,19 @@ def assign_splits(
         (str(r.get("department") or ""), str(r.get("question_type") or ""), _key(seed, str(r["id"])), str(r["id"]))
         for r in records
     )
-    counts = dict.fromkeys(names, 0)
+    shares = [named[s] for s in names]
+    taken = [0] * len(names)
+    order = range(len(names))
     out: dict[str, str] = {}
     for n, (_, _, _, rid) in enumerate(keyed, start=1):
-        # The split furthest below its quota after n records; ties go to the earlier split name.
-        best = max(names, key=lambda s: (named[s] * n - counts[s], -names.index(s)))
-        counts[best] += 1
-        out[rid] = best
-    logger.debug("seeded split (seed=%s): %s", seed, counts)
+        # The split furthest below its quota after n records; ties go to the earlier split name
+        # (strict ">" keeps the first). A plain loop: this runs once per record.
+        best, best_gap = 0, shares[0] * n - taken[0]
+        for i in order:
+            gap = shares[i] * n - taken[i]
+            if gap > best_gap:
+                best, best_gap = i, gap
+        taken[best] += 1
+        out[rid] = names[best]
+    logger.debug("seeded split (seed=%s): %s", seed, dict(zip(names, taken)))
     return out

@@ -184,7 +184,9 @@ def test_load_without_config_name_gives_default(dummy_build, hf_offline):
 
 def test_row_groups_shrink_for_long_rows(tmp_path):
     records = ingest(RECORDS).splits["train"]
-    lay = export.write_split(records, config="sft", split="train", out_dir=tmp_path, row_group_bytes=1)
+    writer = export.SplitWriter(config="sft", split="train", out_dir=tmp_path, row_group_bytes=1)
+    writer.add(list(records))
+    lay = writer.close()
     meta = pq.ParquetFile(tmp_path / lay.files[0]).metadata
     assert meta.num_row_groups == len(records) == lay.num_examples
     assert lay.files == ("data/sft/train-00000-of-00001.parquet",)

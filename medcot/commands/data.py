@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from medcot import schema
+from medcot import constants as schema  # light: no `datasets` import at CLI start-up
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from medcot.errors import InputError
-from medcot.schema import RUBRIC_DIMENSIONS
+from medcot.constants import RUBRIC_DIMENSIONS
 
 logger = logging.getLogger(__name__)
 

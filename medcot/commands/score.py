@@ -10,13 +10,15 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from medcot import scoring
+from medcot.constants import RUBRIC
 from medcot.errors import InputError
-from medcot.schema import RUBRIC
+
+if TYPE_CHECKING:  # imported inside the command: numpy and the scorer stay out of `--help`
+    from medcot import scoring
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,8 @@ def print_summary(summary: scoring.Summary, *, output: Path | None = None) -> No
 
 
 def _counts(summary: scoring.Summary) -> dict[str, int]:
+    from medcot import scoring
+
     counts = {k: summary.n_scored for k in scoring.AGGREGATES}
     counts["answer_accuracy"] = summary.n_with_answer
     counts["char_rouge_l"] = summary.n_with_reference
@@ -102,6 +106,8 @@ def score_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Score chain-of-thought predictions; write per-row scores and print per-dimension means."""
+    from medcot import scoring
+
     if backend not in scoring.BACKENDS:
         raise InputError(f"--backend must be one of {', '.join(scoring.BACKENDS)}, got {backend!r}")
     rows = scoring.read_predictions(input)

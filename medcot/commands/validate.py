@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from medcot import schema
+from medcot import constants as schema  # light: no `datasets` import at CLI start-up
 
 if TYPE_CHECKING:
     from medcot.ingest import IngestResult
