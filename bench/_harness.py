@@ -103,9 +103,11 @@ def _poll_rss(pid: int, stop: threading.Event, peak: list[int]) -> None:
     """Poll the step's tree: RSS sum every POLL_S, PSS sum every PSS_EVERY-th poll (reading smaps costs more)."""
     try:
         import psutil
-
+    except ImportError:  # psutil missing: rely on ru_maxrss
+        return
+    try:
         proc = psutil.Process(pid)
-    except Exception:  # psutil missing or the child already gone: rely on ru_maxrss
+    except psutil.Error:  # the step already ended
         return
     i = 0
     while not stop.is_set():
@@ -371,6 +373,6 @@ def machine_line() -> str:
     for mod in ("datasets", "pyarrow", "numpy"):
         try:
             vers.append(f"{mod} {__import__(mod).__version__}")
-        except Exception:  # a missing library is worth a mention, not a crash
+        except (ImportError, AttributeError):  # a missing library is worth a mention, not a crash
             vers.append(f"{mod} missing")
     return f"Python {platform.python_version()}, {os.cpu_count()} cores, " + ", ".join(vers)

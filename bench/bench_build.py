@@ -26,8 +26,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _harness as h  # noqa: E402
-from generate_release import FULL_SCALE, write_release  # noqa: E402
+import _harness as h
+from generate_release import FULL_SCALE, write_release
 
 logger = logging.getLogger(__name__)
 

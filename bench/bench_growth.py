@@ -26,10 +26,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _harness as h  # noqa: E402
-from bench_build import build_argv  # noqa: E402
-from bench_score import RUBRIC_CODE  # noqa: E402
-from generate_release import FULL_SCALE, write_pairs, write_release  # noqa: E402
+import _harness as h
+from bench_build import build_argv
+from bench_score import RUBRIC_CODE
+from generate_release import FULL_SCALE, write_pairs, write_release
 
 logger = logging.getLogger(__name__)
 
@@ -62,12 +62,12 @@ def growth_table(small: dict[str, h.Measurement], big: dict[str, h.Measurement],
     | build | 10.00 | 40.00 | 4.00x (ok) | 200 | 260 | 1.30x (ok) |
     """
     lines = [
-        f"| step | 1x s | {factor:g}x s | time ratio (<= {TIME_TARGET}) | 1x peak RSS MB | {factor:g}x peak RSS MB | "
-        f"RSS ratio (<= {RSS_TARGET}) |",
+        (f"| step | 1x s | {factor:g}x s | time ratio (<= {TIME_TARGET}) | 1x peak RSS MB | {factor:g}x peak RSS MB | "
+         f"RSS ratio (<= {RSS_TARGET}) |"),
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for step in small:
-        s, b = small[step], big.get(step)
+    for step, s in small.items():
+        b = big.get(step)
         tr = h.ratio(b.seconds if b else None, s.seconds)
         rr = h.ratio(b.peak_rss_mb if b else None, s.peak_rss_mb)
         t_txt = "—" if tr is None else f"{tr:.2f}x ({'ok' if tr <= TIME_TARGET else 'MISSED'})"

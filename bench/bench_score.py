@@ -34,8 +34,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _harness as h  # noqa: E402
-from generate_release import FULL_SCALE, write_pairs  # noqa: E402
+import _harness as h
+from generate_release import FULL_SCALE, write_pairs
 
 logger = logging.getLogger(__name__)
 

@@ -27,6 +27,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import logging
@@ -186,7 +187,7 @@ _STRUCT_OPTIONS = {"string", "list"}
 class _Draws:
     """Cycles through one record's pre-drawn random integers (cheap, deterministic)."""
 
-    __slots__ = ("_v", "_i", "_n")
+    __slots__ = ("_i", "_n", "_v")
 
     def __init__(self, values: Sequence[int]) -> None:
         self._v = values
@@ -366,12 +367,14 @@ def iter_records(n: int, *, seed: int, options_format: str = "string", columns: 
             yield rec if columns == "en" else {names[k]: v for k, v in rec.items()}
 
 
-def _open_out(path: Path, gz_level: int) -> IO[bytes]:
+def _open_out(stack: contextlib.ExitStack, path: Path, gz_level: int) -> IO[bytes]:
+    """Open ``path`` for writing on ``stack``; ``.gz`` gets a deterministic gzip layer (closed first)."""
+    raw: IO[bytes] = stack.enter_context(open(path, "wb"))  # noqa: SIM115 - owned by the ExitStack
     if path.name.endswith(".gz"):
-        raw = open(path, "wb")
         # filename="" and mtime=0 keep the gzip header identical across runs.
-        return gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=gz_level)
-    return open(path, "wb")
+        return stack.enter_context(
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=gz_level))
+    return raw
 
 
 def write_release(out: str | Path, *, n: int, seed: int, options_format: str = "string",
@@ -399,7 +402,8 @@ def write_release(out: str | Path, *, n: int, seed: int, options_format: str = "
     t0 = time.perf_counter()
     count = 0
     buf: list[str] = []
-    with _open_out(path, gz_level) as fh:
+    with contextlib.ExitStack() as stack:
+        fh = _open_out(stack, path, gz_level)
         for rec in iter_records(n, seed=seed, options_format=options_format, columns=columns):
             buf.append(json.dumps(rec, ensure_ascii=False))
             count += 1
