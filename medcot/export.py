@@ -26,6 +26,7 @@ Parquet choices (why):
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import tempfile
@@ -237,7 +238,12 @@ class SplitWriter:
 
     def add(self, records: Sequence[Mapping[str, Any]]) -> None:
         """Queue canonical records; full row groups are written at once."""
-        self._pending.extend(records)
+        view = self.view
+        self.add_rows([view(r) for r in records])
+
+    def add_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Queue rows already converted to this config (:func:`views.config_rows`); full row groups are written."""
+        self._pending.extend(rows)
         n = self.row_group_rows
         if len(self._pending) >= n:
             full = len(self._pending) // n * n
@@ -245,12 +251,10 @@ class SplitWriter:
                 self._write(self._pending[i:i + n])
             del self._pending[:full]
 
-    def _write(self, batch: Sequence[Mapping[str, Any]]) -> None:
-        view = self.view
-        rows_out = [view(r) for r in batch]
+    def _write(self, rows: Sequence[Mapping[str, Any]]) -> None:
         if self.encode:
-            rows_out = [self.features.encode_example(r) for r in rows_out]
-        table = pa.Table.from_pylist(rows_out, schema=self.arrow_schema)
+            rows = [self.features.encode_example(r) for r in rows]
+        table = pa.Table.from_pylist(rows, schema=self.arrow_schema)
         new_shard = None
         if not self.partials or self.shard_bytes >= self.max_shard_bytes:
             new_shard = self.folder / f"{self.split}-{len(self.partials):05d}{_PARTIAL_SUFFIX}"
@@ -405,13 +409,23 @@ def export(
         for split in splits for name in names
     }
     per_split = {split: card.StatsAccumulator() for split in splits}
+    # Encoded configs (none today) go through Features.encode_example, which wants exact keys.
+    shared = [name for name in names if not writers[(name, splits[0])].encode]
+    gc_was_enabled = gc.isenabled()
+    # Many short-lived dicts and no reference cycles: the cyclic GC only costs time here.
+    gc.disable()
     try:
         for split, batch in _split_batches(result, splits, row_group_rows):
             split_acc = per_split[split]
             for record in batch:
                 split_acc.add(record, split=split)
+            rows = views.config_rows(shared, batch)
             for name in names:
-                writers[(name, split)].add(batch)
+                if name in rows:
+                    writers[(name, split)].add_rows(rows[name])
+                else:
+                    writers[(name, split)].add(batch)
+            del rows
         for name in names:
             for split in splits:
                 layout[name][split] = writers[(name, split)].close()
@@ -420,6 +434,9 @@ def export(
         for w in writers.values():
             w.abort()
         raise
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     acc = card.StatsAccumulator()
     for split in splits:
         acc.merge(per_split[split])

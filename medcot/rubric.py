@@ -24,8 +24,11 @@ Signals (reference = the expert CoT, optional; question / options / gold answers
   stuffing cues into an irrelevant or wrong answer does not pay.
 
 Anti-gaming caps: empty text -> all 1 ("empty"); text that is mostly a copy of the question; keyword
-lists without prose (few function characters); very short text; prompt-injection text addressed to a
-grader -> every dimension capped at 1.5. The prediction is only ever data: it is matched by regular
+lists without prose (few function characters outside lexicon terms, or short separator-delimited
+pieces that are lexicon terms, or terms run together) -> every dimension capped, correctness at
+3.0 whatever letter the list ends with; very short text; prompt-injection text addressed to a
+grader -> every dimension capped at 1.5. With gold answers known, a text without an extractable
+final answer reports ``answer_correct=False``. The prediction is only ever data: it is matched by regular
 expressions and counted, never executed or followed.
 """
 

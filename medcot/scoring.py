@@ -18,6 +18,7 @@ with an ``error`` and ``None`` scores; it is counted as missing and never averag
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import logging
 import math
@@ -45,8 +46,13 @@ _OWN_ALIASES: dict[str, tuple[str, ...]] = {
                    "model_cot", "预测", "模型输出", "模型回答", "模型解析", "回答"),
     "reference": ("reference", "references", "ref", "reference_cot", "参考", "参考解析"),
 }
-_PROGRESS_CHUNK = 256
-_PROGRESS_CHUNK_LARGE = 4096
+# Rows scored (and held in memory) at a time by the streaming path. score_many forks a fresh
+# process pool for a chunk of >= 4,000 items, so the workers' caches die with each chunk.
+DEFAULT_CHUNK_SIZE = 4096
+# Items per pool task: small tasks keep both workers busy until the end of each chunk.
+_POOL_TASK = 128
+# Rows per block of the aggregation matrix (8 floats a row).
+_ACC_BLOCK = 1024
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,18 +322,25 @@ def normalize_records(records: Sequence[Mapping[str, Any]]) -> list[ScoreItem | 
     >>> type(out[0]).__name__, out[1].error
     ('ScoreItem', "row 1 (id '7'): field 'prediction' is missing; expected a string")
     """
-    out: list[ScoreItem | RowScore] = []
+    return list(iter_normalized(records))
+
+
+def iter_normalized(records: Iterable[Mapping[str, Any]]) -> Iterator[ScoreItem | RowScore]:
+    """Lazy :func:`normalize_records`: one entry per record, in order, as the records arrive.
+
+    >>> [type(x).__name__ for x in iter_normalized(iter([{"prediction": "故选A"}, {}]))]
+    ['ScoreItem', 'RowScore']
+    """
     for i, rec in enumerate(records):
         if rec.get("error"):  # already failed upstream (e.g. an id not found in the dataset)
             rid = None if _is_missing(rec.get("id")) else str(rec.get("id"))
-            out.append(RowScore(index=i, id=rid, error=str(rec["error"]), invalid_input=True))
+            yield RowScore(index=i, id=rid, error=str(rec["error"]), invalid_input=True)
             continue
         try:
-            out.append(normalize_row(i, **{k: rec.get(k) for k in INPUT_FIELDS}))
+            yield normalize_row(i, **{k: rec.get(k) for k in INPUT_FIELDS})
         except InputError as exc:
             rid = None if _is_missing(rec.get("id")) else str(rec.get("id"))
-            out.append(RowScore(index=i, id=rid, error=str(exc), invalid_input=True))
-    return out
+            yield RowScore(index=i, id=rid, error=str(exc), invalid_input=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -388,26 +401,12 @@ def _rubric_kwargs(item: ScoreItem) -> dict[str, Any]:
     }
 
 
-def _chunks(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(seq), size):
-        yield seq[start : start + size]
-
-
-def _run_heuristic(items: Sequence[ScoreItem], scorer: Any, *, progress: bool) -> list[Any]:
-    """Run RubricScorer.score_many in chunks so a progress bar can advance."""
-    from tqdm.auto import tqdm
-
-    results: list[Any] = []
-    # score_many switches to a process pool on large batches; keep chunks above its threshold then
-    size = _PROGRESS_CHUNK_LARGE if len(items) >= _PROGRESS_CHUNK_LARGE else _PROGRESS_CHUNK
-    if not progress:
-        size = max(len(items), 1)
-    with tqdm(total=len(items), desc="scoring", unit="row", disable=not progress) as bar:
-        for chunk in _chunks(items, size):
-            batch = [{"prediction": it.prediction, **_rubric_kwargs(it)} for it in chunk]
-            results.extend(scorer.score_many(batch))
-            bar.update(len(chunk))
-    return results
+def _run_heuristic(items: Sequence[ScoreItem], scorer: Any) -> list[Any]:
+    """RubricScorer.score_many on one chunk (a process pool when the chunk is large enough)."""
+    if not items:
+        return []
+    batch = [{"prediction": it.prediction, **_rubric_kwargs(it)} for it in items]
+    return scorer.score_many(batch, chunksize=_POOL_TASK)
 
 
 def _from_rubric(item: ScoreItem, res: Any, backend: str = "heuristic") -> RowScore:
@@ -473,8 +472,11 @@ def score_items(
     calibration: Any = None,
     judge_options: Mapping[str, Any] | None = None,
     progress: bool = False,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> list[RowScore]:
     """Score normalised rows with the chosen backend; invalid rows pass through unchanged.
+
+    The list form of :func:`iter_scored` (same code path, same results).
 
     Args:
         items: from :func:`normalize_inputs` or :func:`normalize_records`.
@@ -484,27 +486,111 @@ def score_items(
         judge_options: keyword arguments for :func:`medcot.judge.judge_many` (``base_url``, ``model``,
             ``api_key_env``, ``concurrency``, ``cache_dir`` ...).
         progress: show a progress bar.
+        chunk_size: rows scored at a time.
 
     Returns:
         One :class:`RowScore` per item, same order. With the judge, the answer fields and ROUGE-L
         still come from the offline scorer (they do not need a model); a judge failure is a row with
         ``error`` and ``None`` scores.
+
+    >>> [r.extracted_answer for r in score_items(normalize_inputs(["故选B。", "选A"]))]
+    [['B'], ['A']]
+    """
+    items = list(items)
+    return list(
+        iter_scored(
+            items,
+            backend=backend,
+            lexicon_paths=lexicon_paths,
+            calibration=calibration,
+            judge_options=judge_options,
+            progress=progress,
+            total=len(items),
+            chunk_size=chunk_size,
+        )
+    )
+
+
+def iter_scored(
+    items: Iterable[ScoreItem | RowScore],
+    *,
+    backend: str = "heuristic",
+    lexicon_paths: Sequence[str | os.PathLike[str]] = (),
+    calibration: Any = None,
+    judge_options: Mapping[str, Any] | None = None,
+    progress: bool = False,
+    total: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> Iterator[RowScore]:
+    """Score rows in bounded chunks and yield one :class:`RowScore` per item, in input order.
+
+    ``items`` is consumed lazily, ``chunk_size`` at a time, so memory is bounded by the chunk size,
+    not by the input size; results do not depend on ``chunk_size``. Options are checked (and the
+    scorer / judge set up) when this is called, before any item is read.
+
+    Args:
+        items: :class:`ScoreItem` / invalid :class:`RowScore` entries (e.g. from :func:`iter_normalized`).
+        backend, lexicon_paths, calibration, judge_options, progress: see :func:`score_items`.
+        total: number of items, for the progress bar (None: unknown).
+        chunk_size: rows scored at a time (>= 1).
+
+    Returns:
+        An iterator of :class:`RowScore`.
+
+    Raises:
+        InputError: an unknown backend, a bad chunk size or unusable judge options.
+
+    >>> rows = iter_scored(iter(normalize_inputs(["故选B。", "选A"])), chunk_size=1)
+    >>> [r.extracted_answer for r in rows]
+    [['B'], ['A']]
     """
     if backend not in BACKENDS:
         raise InputError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
-    valid = [it for it in items if isinstance(it, ScoreItem)]
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise InputError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
     judge = _prepare_judge(judge_options or {}, progress=progress) if backend == "judge" else None
     scorer = get_scorer(lexicon_paths=lexicon_paths, calibration=calibration)
-    heuristic = _run_heuristic(valid, scorer, progress=progress and backend == "heuristic")
+    return _iter_chunks(iter(items), scorer=scorer, judge=judge, chunk_size=chunk_size,
+                        progress=progress and backend == "heuristic", total=total)
+
+
+def _iter_chunks(
+    items: Iterator[ScoreItem | RowScore],
+    *,
+    scorer: Any,
+    judge: tuple[Any, dict[str, Any]] | None,
+    chunk_size: int,
+    progress: bool,
+    total: int | None,
+) -> Iterator[RowScore]:
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, desc="scoring", unit="row", disable=not progress) as bar:
+        while True:
+            chunk = list(itertools.islice(items, chunk_size))
+            if not chunk:
+                return
+            rows = _score_chunk(chunk, scorer=scorer, judge=judge)
+            del chunk  # the rows carry everything the caller needs
+            bar.update(len(rows))
+            yield from rows
+
+
+def _score_chunk(
+    chunk: Sequence[ScoreItem | RowScore], *, scorer: Any, judge: tuple[Any, dict[str, Any]] | None
+) -> list[RowScore]:
+    """Score one chunk; invalid rows pass through unchanged, order kept."""
+    valid = [it for it in chunk if isinstance(it, ScoreItem)]
+    heuristic = _run_heuristic(valid, scorer)
     by_index: dict[int, RowScore] = {}
-    if backend == "heuristic":
+    if judge is None:
         for it, res in zip(valid, heuristic):
             by_index[it.index] = _from_rubric(it, res)
     else:
         judged = _run_judge(valid, *judge) if valid else []
         for it, res, jr in zip(valid, heuristic, judged):
             by_index[it.index] = _from_judge(it, res, jr)
-    return [by_index[it.index] if isinstance(it, ScoreItem) else it for it in items]
+    return [by_index[it.index] if isinstance(it, ScoreItem) else it for it in chunk]
 
 
 def _from_judge(item: ScoreItem, heuristic: Any, jr: Any) -> RowScore:
@@ -614,30 +700,90 @@ def aggregate(
     >>> aggregate(r).means["answer_accuracy"], aggregate(r).n_with_answer
     (0.5, 2)
     """
-    mat = _value_matrix(rows)
-    means: dict[str, float | None] = {}
-    for j, name in enumerate(AGGREGATES):
-        col = mat[:, j]
-        col = col[~np.isnan(col)]
-        means[name] = float(col.mean()) if col.size else None
-    n_scored = sum(1 for r in rows if r.error is None and r.overall is not None)
-    backends = {r.backend for r in rows if not r.invalid_input}
-    summary = Summary(
-        n_rows=len(rows),
-        n_scored=n_scored,
-        n_missing=len(rows) - n_scored,
-        n_invalid=sum(1 for r in rows if r.invalid_input),
-        n_with_answer=int((~np.isnan(mat[:, AGGREGATES.index("answer_accuracy")])).sum()),
-        n_with_reference=int((~np.isnan(mat[:, AGGREGATES.index("char_rouge_l")])).sum()),
-        means=means,
-        backend=backends.pop() if len(backends) == 1 else "heuristic",
-    )
-    if bootstrap:
-        cis = bootstrap_intervals(mat, n_resamples=int(bootstrap), seed=seed, confidence=confidence)
-        summary.confidence_intervals = dict(zip(AGGREGATES, cis))
-        summary.bootstrap = {"n_resamples": int(bootstrap), "seed": seed, "confidence": confidence,
-                             "method": "percentile"}
-    return summary
+    acc = Accumulator()
+    acc.add(rows)
+    return acc.summary(bootstrap=bootstrap, seed=seed, confidence=confidence)
+
+
+class Accumulator:
+    """Running aggregate of scored rows for streams: keeps 8 floats and a few counts a row, not the rows.
+
+    :func:`aggregate` is ``add`` of every row then ``summary``; feeding the same rows in any
+    number of ``add`` calls gives the same :class:`Summary` (bootstrap included).
+
+    >>> acc = Accumulator()
+    >>> rows = [RowScore(index=i, answer_correct=c) for i, c in enumerate([True, False, None])]
+    >>> acc.add(rows[:1]); acc.add(rows[1:])
+    >>> acc.summary().means["answer_accuracy"] == aggregate(rows).means["answer_accuracy"] == 0.5
+    True
+    """
+
+    def __init__(self) -> None:
+        self._blocks: list[np.ndarray] = []
+        self.n_rows = 0
+        self.n_scored = 0
+        self.n_invalid = 0
+        self._backends: set[str] = set()
+
+    def add(self, rows: Sequence[RowScore]) -> None:
+        """Add a block of rows (their values, not the objects, are kept)."""
+        if not rows:
+            return
+        self._blocks.append(_value_matrix(rows))
+        self.n_rows += len(rows)
+        self.n_scored += sum(1 for r in rows if r.error is None and r.overall is not None)
+        self.n_invalid += sum(1 for r in rows if r.invalid_input)
+        self._backends.update(r.backend for r in rows if not r.invalid_input)
+
+    def tap(self, rows: Iterable[RowScore], *, block: int = _ACC_BLOCK) -> Iterator[RowScore]:
+        """Yield ``rows`` unchanged while adding them, ``block`` rows at a time.
+
+        >>> acc = Accumulator()
+        >>> [r.index for r in acc.tap(RowScore(index=i) for i in range(3))], acc.n_rows
+        ([0, 1, 2], 3)
+        """
+        buf: list[RowScore] = []
+        for r in rows:
+            buf.append(r)
+            if len(buf) >= block:
+                self.add(buf)
+                buf = []
+            yield r
+        self.add(buf)
+
+    def matrix(self) -> np.ndarray:
+        """The (n_rows, len(AGGREGATES)) value matrix of the rows added so far (NaN = absent)."""
+        if not self._blocks:
+            return np.full((0, len(AGGREGATES)), np.nan)
+        if len(self._blocks) > 1:  # merge, so repeated calls and the bootstrap see one array
+            self._blocks = [np.concatenate(self._blocks)]
+        return self._blocks[0]
+
+    def summary(self, *, bootstrap: int = 0, seed: int = 0, confidence: float = 0.95) -> Summary:
+        """The :class:`Summary` of the rows added so far; arguments as in :func:`aggregate`."""
+        mat = self.matrix()
+        means: dict[str, float | None] = {}
+        for j, name in enumerate(AGGREGATES):
+            col = mat[:, j]
+            col = col[~np.isnan(col)]
+            means[name] = float(col.mean()) if col.size else None
+        backends = set(self._backends)
+        summary = Summary(
+            n_rows=self.n_rows,
+            n_scored=self.n_scored,
+            n_missing=self.n_rows - self.n_scored,
+            n_invalid=self.n_invalid,
+            n_with_answer=int((~np.isnan(mat[:, AGGREGATES.index("answer_accuracy")])).sum()),
+            n_with_reference=int((~np.isnan(mat[:, AGGREGATES.index("char_rouge_l")])).sum()),
+            means=means,
+            backend=backends.pop() if len(backends) == 1 else "heuristic",
+        )
+        if bootstrap:
+            cis = bootstrap_intervals(mat, n_resamples=int(bootstrap), seed=seed, confidence=confidence)
+            summary.confidence_intervals = dict(zip(AGGREGATES, cis))
+            summary.bootstrap = {"n_resamples": int(bootstrap), "seed": seed, "confidence": confidence,
+                                 "method": "percentile"}
+        return summary
 
 
 def score_batch(
@@ -750,31 +896,71 @@ def _apply_mapping(rec: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[s
     return out
 
 
-def _read_raw(path: Path) -> list[dict[str, Any]]:
-    """Rows of a file, read by :func:`medcot.ingest.iter_rows` (the one row reader of medcot)."""
+def _iter_raw(path: Path) -> Iterator[dict[str, Any]]:
+    """Rows of a file, read lazily by :func:`medcot.ingest.iter_rows` (the one row reader of medcot)."""
     from medcot.ingest import iter_rows
 
     delimited = path.name.lower().removesuffix(".gz").endswith((".csv", ".tsv"))
-    rows = []
     for _line, row in iter_rows(path):
         if delimited:  # an empty CSV cell is an absent value, as in the other formats
             row = {k: (None if v == "" else v) for k, v in row.items()}
-        rows.append(row)
-    return rows
+        yield row
 
 
-def read_predictions(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Read a JSONL/JSON/CSV/TSV/XLSX/Parquet (optionally .gz) table into rows with canonical keys.
+class PredictionRows:
+    """The rows of a prediction file with canonical keys, read lazily (see :func:`iter_predictions`).
 
-    Column names are matched case-insensitively against English and Chinese aliases
-    (``prediction``/``模型输出``, ``answer``/``答案`` ...). Raises :class:`InputError` naming the
-    file (and line) when the file is malformed or has no prediction column.
+    Attributes:
+        path: the file.
+        columns: every column name of the file, in order of first appearance.
+        mapping: column -> input field (:func:`canonical_columns`).
+    """
+
+    def __init__(self, path: Path, columns: list[str], mapping: dict[str, str], n_rows: int) -> None:
+        self.path = path
+        self.columns = columns
+        self.mapping = mapping
+        self._n_rows = n_rows
+
+    def __len__(self) -> int:
+        return self._n_rows
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        mapping = self.mapping
+        for rec in _iter_raw(self.path):
+            yield _apply_mapping(rec, mapping)
+
+
+def iter_predictions(path: str | os.PathLike[str]) -> PredictionRows:
+    """Open a prediction table for streaming: rows with canonical keys, one at a time.
+
+    The file is read twice: once now, to learn every column name (JSON lines may differ in their
+    keys, and the column mapping must be the same for every row), to count the rows and to raise
+    on a malformed file before any output is written; then once per iteration. Memory does not
+    grow with the file.
+
+    Args:
+        path: a JSONL/JSON/CSV/TSV/XLSX/Parquet file (optionally .gz).
+
+    Returns:
+        A :class:`PredictionRows` (iterable, with ``len``).
+
+    Raises:
+        InputError: naming the file (and line) when it is malformed or has no prediction column.
+
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "p.jsonl")
+    >>> _ = open(p, "w", encoding="utf-8").write('{"模型输出": "故选A", "答案": "A"}\\n')
+    >>> rows = iter_predictions(p)
+    >>> len(rows), list(rows)
+    (1, [{'prediction': '故选A', 'answer': 'A'}])
     """
     path = Path(path)
-    raw = _read_raw(path)
     columns: list[str] = []
     seen: set[str] = set()
-    for rec in raw:
+    n_rows = 0
+    for rec in _iter_raw(path):
+        n_rows += 1
         for k in rec:
             if k not in seen:
                 seen.add(k)
@@ -786,7 +972,18 @@ def read_predictions(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
             f"{path}: no prediction column (accepted names include {names}); "
             f"found columns: {', '.join(map(str, columns)) or '(none)'}"
         )
-    return [_apply_mapping(rec, mapping) for rec in raw]
+    return PredictionRows(path, columns, mapping, n_rows)
+
+
+def read_predictions(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Read a JSONL/JSON/CSV/TSV/XLSX/Parquet (optionally .gz) table into rows with canonical keys.
+
+    Column names are matched case-insensitively against English and Chinese aliases
+    (``prediction``/``模型输出``, ``answer``/``答案`` ...). Raises :class:`InputError` naming the
+    file (and line) when the file is malformed or has no prediction column. The list form of
+    :func:`iter_predictions`.
+    """
+    return list(iter_predictions(path))
 
 
 def _dataset_records(dataset: str | os.PathLike[str], split: str) -> list[dict[str, Any]]:
@@ -827,9 +1024,26 @@ def join_with_dataset(
     Values already in the prediction row win. A row whose id is missing or unknown gets an
     ``error`` (it is written out and counted, never dropped).
     """
+    return list(iter_joined(rows, dataset, split=split))
+
+
+def iter_joined(
+    rows: Iterable[Mapping[str, Any]],
+    dataset: str | os.PathLike[str],
+    *,
+    split: str = "test",
+) -> Iterator[dict[str, Any]]:
+    """Lazy :func:`join_with_dataset`: the dataset split is loaded now (errors raised now), the
+    prediction rows are joined one at a time as they are read."""
     records = _dataset_records(dataset, split)
     by_id = {str(r["id"]): r for r in records}
-    out: list[dict[str, Any]] = []
+    del records
+    return _join_rows(rows, by_id, dataset, split)
+
+
+def _join_rows(
+    rows: Iterable[Mapping[str, Any]], by_id: Mapping[str, Mapping[str, Any]], dataset: Any, split: str
+) -> Iterator[dict[str, Any]]:
     for i, row in enumerate(rows):
         row = dict(row)
         rid = row.get("id")
@@ -844,8 +1058,7 @@ def join_with_dataset(
             for k, v in fill.items():
                 if _is_missing(row.get(k)):
                     row[k] = v
-        out.append(row)
-    return out
+        yield row
 
 
 def write_jsonl(rows: Iterable[RowScore], path: str | os.PathLike[str]) -> int:
@@ -861,3 +1074,91 @@ def write_jsonl(rows: Iterable[RowScore], path: str | os.PathLike[str]) -> int:
     except OSError as exc:
         raise InputError(f"{path}: cannot write output ({exc.strerror or exc})") from None
     return n
+
+
+@dataclass
+class StreamReport:
+    """What :func:`score_to_jsonl` did: the summary, rows written and the rows with an error."""
+
+    summary: Summary
+    n_written: int
+    n_errors: int
+    errors: list[str]  # the first few error messages (all of them are in the output file)
+
+
+def score_to_jsonl(
+    records: Iterable[Mapping[str, Any]],
+    output: str | os.PathLike[str],
+    *,
+    backend: str = "heuristic",
+    lexicon_paths: Sequence[str | os.PathLike[str]] = (),
+    calibration: Any = None,
+    judge_options: Mapping[str, Any] | None = None,
+    progress: bool = False,
+    total: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    bootstrap: int = 0,
+    seed: int = 0,
+    confidence: float = 0.95,
+    keep_errors: int = 5,
+) -> StreamReport:
+    """Stream records through normalisation, scoring and aggregation, writing each JSON line as it goes.
+
+    The engine of ``medcot score``: records are read lazily (e.g. from :func:`iter_predictions` /
+    :func:`iter_joined`) ``chunk_size`` at a time, and only the per-row numbers of the summary
+    (8 floats a row) are kept, so memory does not grow with the input. The output is the same,
+    byte for byte, as :func:`write_jsonl` of :func:`score_items` of :func:`normalize_records`.
+
+    Args:
+        records: rows with canonical keys (see :data:`INPUT_FIELDS`); an ``error`` key marks a row
+            that already failed upstream.
+        output: the JSONL file to write (one line per record, in order).
+        backend, lexicon_paths, calibration, judge_options, progress, total, chunk_size: see
+            :func:`iter_scored`.
+        bootstrap, seed, confidence: see :func:`aggregate`.
+        keep_errors: how many error messages to return (all are logged at INFO).
+
+    Returns:
+        A :class:`StreamReport`.
+
+    Raises:
+        InputError: bad options (before the output is opened) or an unwritable output.
+
+    >>> import os, tempfile
+    >>> out = os.path.join(tempfile.mkdtemp(), "o.jsonl")
+    >>> rep = score_to_jsonl(iter([{"prediction": "故选A", "answer": "A"}, {}]), out)
+    >>> rep.n_written, rep.n_errors, rep.summary.means["answer_accuracy"]
+    (2, 1, 1.0)
+    """
+    if bootstrap and not 0 < confidence < 1:  # checked before any work, not after it
+        raise InputError(f"confidence must be between 0 and 1, got {confidence}")
+    n_in = 0
+
+    def counted() -> Iterator[Mapping[str, Any]]:
+        nonlocal n_in
+        for rec in records:
+            n_in += 1
+            yield rec
+
+    errors: list[str] = []
+    n_errors = 0
+
+    def watched(rows: Iterable[RowScore]) -> Iterator[RowScore]:
+        nonlocal n_errors
+        for r in rows:
+            if r.error:
+                n_errors += 1
+                logger.info("%s", r.error)
+                if len(errors) < keep_errors:
+                    errors.append(r.error)
+            yield r
+
+    scored = iter_scored(iter_normalized(counted()), backend=backend, lexicon_paths=lexicon_paths,
+                         calibration=calibration, judge_options=judge_options, progress=progress,
+                         total=total, chunk_size=chunk_size)
+    acc = Accumulator()
+    n_written = write_jsonl(watched(acc.tap(scored)), output)
+    if not n_in == n_written == acc.n_rows:  # rows in = rows out, always
+        raise RuntimeError(f"internal error: {n_in} rows in but {n_written} written")
+    summary = acc.summary(bootstrap=bootstrap, seed=seed, confidence=confidence)
+    return StreamReport(summary=summary, n_written=n_written, n_errors=n_errors, errors=errors)

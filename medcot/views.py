@@ -211,6 +211,61 @@ def record_to_config(name: str, record: Mapping[str, Any]) -> dict[str, Any]:
     return VIEWS[name](record)
 
 
+def config_rows(names: Sequence[str], records: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Rows of several configs for a batch of records, each derived piece computed once.
+
+    Equal to ``{name: [record_to_config(name, r) for r in records]}``, except that ``default``
+    rows are the records themselves (Arrow's ``from_pylist(..., schema=...)`` reads only the
+    schema's keys, so the copy :func:`to_default` makes is not needed), and the prompt, CoT body
+    and joined answer are built once per record and shared by ``sft`` and ``reasoning``.
+
+    Args:
+        names: Config names from ``schema.CONFIGS``.
+        records: Canonical records.
+
+    Returns:
+        ``{name: rows}``.
+
+    >>> rec = {"id": "q1", "question": "问", "options": [{"label": "A", "text": "甲"}],
+    ...        "answer": ["A"], "cot": "因为甲。", "question_type": "A1"}
+    >>> rows = config_rows(["sft", "reasoning"], [rec])
+    >>> rows["sft"] == [to_sft(rec)], rows["reasoning"] == [to_reasoning(rec)]
+    (True, True)
+    """
+    for name in names:
+        schema.get_config(name)  # raises KeyError naming the valid configs
+    out: dict[str, list[Any]] = {}
+    shared = None
+    if "sft" in names or "reasoning" in names:
+        # (prompt, cot body, joined answer) per record: the costly part of both views.
+        shared = [
+            (record_prompt(r), cot_body(r["cot"], r["answer"]), "".join(r["answer"])) for r in records
+        ]
+    for name in names:
+        if name == "default":
+            out[name] = list(records)
+        elif name == "sft" and shared is not None:
+            out[name] = [
+                {
+                    "id": r["id"],
+                    "messages": [
+                        {"role": "user", "content": prompt},
+                        {"role": "assistant", "content": f"{body}\n\n{FINAL_ANSWER_PREFIX}{answer}"},
+                    ],
+                }
+                for r, (prompt, body, answer) in zip(records, shared)
+            ]
+        elif name == "reasoning" and shared is not None:
+            out[name] = [
+                {"id": r["id"], "prompt": prompt, "reasoning": body, "answer": answer}
+                for r, (prompt, body, answer) in zip(records, shared)
+            ]
+        else:
+            view = VIEWS[name]
+            out[name] = [view(r) for r in records]
+    return out
+
+
 def iter_config_rows(name: str, records: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
     """Yield :func:`record_to_config` rows of ``name`` for ``records`` (lazily)."""
     view = VIEWS[schema.get_config(name).name]

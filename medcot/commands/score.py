@@ -104,17 +104,18 @@ def score_command(
                                                     help="Retries on timeouts, 429 and 5xx."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for machines)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    chunk_size: int = typer.Option(4096, "--chunk-size", min=1, help="Rows scored at a time: bounds the "
+                                   "memory; results do not depend on it."),
 ) -> None:
     """Score chain-of-thought predictions; write per-row scores and print per-dimension means."""
     from medcot import scoring
 
     if backend not in scoring.BACKENDS:
         raise InputError(f"--backend must be one of {', '.join(scoring.BACKENDS)}, got {backend!r}")
-    rows = scoring.read_predictions(input)
-    if dataset is not None:
-        rows = scoring.join_with_dataset(rows, dataset, split=split)
-    items = scoring.normalize_records(rows)
-    progress = not quiet and sys.stderr.isatty() and len(items) >= PROGRESS_MIN_ROWS
+    rows = scoring.iter_predictions(input)  # checks the whole file now, then streams it
+    n_rows = len(rows)
+    records = rows if dataset is None else scoring.iter_joined(rows, dataset, split=split)
+    progress = not quiet and sys.stderr.isatty() and n_rows >= PROGRESS_MIN_ROWS
     judge_options: dict[str, Any] = {
         "base_url": judge_base_url,
         "model": judge_model,
@@ -124,29 +125,34 @@ def score_command(
         "timeout": judge_timeout,
         "max_retries": judge_max_retries,
     }
-    results = scoring.score_items(
-        items,
+    # Each output line is written as soon as its chunk is scored; only the summary's numbers stay.
+    report = scoring.score_to_jsonl(
+        records,
+        output,
         backend=backend,
         lexicon_paths=[str(p) for p in lexicon],
         calibration=calibration,
         judge_options=judge_options if backend == "judge" else None,
         progress=progress,
+        total=n_rows,
+        bootstrap=bootstrap,
+        seed=seed,
+        confidence=confidence,
+        keep_errors=SHOW_ERRORS,
+        chunk_size=chunk_size,
     )
-    if len(results) != len(rows):  # rows in = rows out, always
-        raise RuntimeError(f"internal error: {len(rows)} rows in but {len(results)} results")
-    scoring.write_jsonl(results, output)
-    summary = scoring.aggregate(results, bootstrap=bootstrap, seed=seed, confidence=confidence)
-    errors = [r.error for r in results if r.error]
-    for err in errors:
-        logger.info("%s", err)
+    if report.n_written != n_rows:  # rows in = rows out, always
+        raise RuntimeError(f"internal error: {n_rows} rows in but {report.n_written} results")
+    summary, errors = report.summary, report.errors
     if as_json:
         typer.echo(json.dumps({**summary.to_dict(), "output": str(output)}, ensure_ascii=False))
     else:
         print_summary(summary, output=output)
         for err in errors[:SHOW_ERRORS]:
             typer.echo(f"  {err}")
-        if len(errors) > SHOW_ERRORS:
-            typer.echo(f"  ... {len(errors) - SHOW_ERRORS} more rows with an error (see the 'error' field of {output})")
+        if report.n_errors > SHOW_ERRORS:
+            typer.echo(f"  ... {report.n_errors - SHOW_ERRORS} more rows with an error "
+                       f"(see the 'error' field of {output})")
 
 
 def register(app: typer.Typer) -> None:
