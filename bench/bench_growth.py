@@ -2,8 +2,10 @@
 """Benchmark: growth of build and scoring from 1x (31,247) to 4x (124,988) records.
 
 For each scale, in its own process: ``medcot build`` of a synthetic release of that size, and
-``RubricScorer().score_many`` of that many (prediction, reference) pairs. The baseline of each
-step is the same step at 1x in the same invocation.
+``medcot score pairs.jsonl --output out.jsonl --quiet`` (the streaming user path: read, score and
+write every row, summarise) on that many (prediction, reference) pairs. The baseline of each step
+is the same step at 1x in the same invocation. The CPU time (user + system, workers included) of
+the score step is printed under the table, since wall time moves with the machine's load.
 
 Targets (issue 5): time 4x/1x <= 4.5 (linear growth), peak RSS 4x/1x <= 1.5 (bounded memory:
 stream rows, never hold several copies of the release).
@@ -28,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _harness as h
 from bench_build import build_argv
-from bench_score import RUBRIC_CODE
+from bench_score import cli_step
 from generate_release import FULL_SCALE, write_pairs, write_release
 
 logger = logging.getLogger(__name__)
@@ -46,9 +48,10 @@ def measure_scale(n: int, *, seed: int, work: Path, steps: tuple[str, ...], time
                                   env=h.hf_env(d / "cache-build"), timeout=timeout)
     if "score" in steps:
         pairs = write_pairs(d / "pairs.jsonl", n=n, seed=seed)["path"]
-        out["score"] = h.run_step(f"rubric score_many ({n:,})",
-                                  h.python_step(RUBRIC_CODE.format(pairs=pairs, values=str(d / "ours.json"))),
+        out["score"] = h.run_step(f"medcot score ({n:,})", cli_step(pairs, d / "scored.jsonl"),
                                   env=h.hf_env(d / "cache-score"), timeout=timeout)
+        if out["score"].ok and out["score"].inner.get("pairs") != n:
+            raise RuntimeError(f"medcot score wrote {out['score'].inner.get('pairs')} rows for {n} pairs")
     shutil.rmtree(d, ignore_errors=True)
     return out
 
@@ -97,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         small = measure_scale(n1, seed=args.seed, work=work, steps=steps, timeout=args.timeout)
         big = measure_scale(nk, seed=args.seed, work=work, steps=steps, timeout=args.timeout)
     body = growth_table(small, big, args.factor)
+    if "score" in small and "score" in big:
+        cpu = [m.inner.get("cpu_seconds") for m in (small["score"], big["score"])]
+        if all(isinstance(c, (int, float)) and c > 0 for c in cpu):
+            body += (f"\n\nscore CPU time (user + system, workers included): 1x {cpu[0]:.1f} s, "
+                     f"{args.factor:g}x {cpu[1]:.1f} s, ratio {cpu[1] / cpu[0]:.2f}x.")
     body += f"\n\n1x = {n1:,}, {args.factor:g}x = {nk:,} synthetic records, seed {args.seed}. {h.machine_line()}"
     payload: dict[str, Any] = {"n1": n1, "nk": nk, "small": small, "big": big}
     h.emit(f"growth: 1x -> {args.factor:g}x", body, payload=payload, json_out=args.json_out)

@@ -4,7 +4,9 @@
 Measured, each in its own process:
 
 * ``medcot.rubric.RubricScorer().score_many(items)`` — all five dimensions + char ROUGE-L — on N
-  (prediction, reference) pairs (default 31,247);
+  (prediction, reference) pairs (default 31,247), the whole item list and result list in memory;
+* the user path, ``medcot score pairs.jsonl --output out.jsonl --quiet`` (whole process: read,
+  normalise, score, write every row, summarise), which streams rows in bounded chunks;
 * baseline: ``rouge_score.rouge_scorer.RougeScorer(["rougeL"], tokenizer=<char tokenizer>)`` — the
   library evaluate's ``rouge`` wraps, with a character tokenizer as Chinese benchmarks use — on the
   same pairs. rouge_score's LCS is pure Python and quadratic in the text length; in the default
@@ -13,6 +15,9 @@ Measured, each in its own process:
 
 Predictions are deterministic corruptions of the reference CoT (sentences dropped / shuffled, terms
 swapped, answer changed, truncated) or another record's CoT; see ``generate_release.iter_pairs``.
+
+Every step also reports its CPU time (user + system, the process and its reaped workers), since
+the machine may be shared: wall time under load says little on its own.
 
 Target (issue 5): rubric <= 0.05x the baseline's time, peak RSS < 1 GB.
 
@@ -41,8 +46,16 @@ logger = logging.getLogger(__name__)
 
 QUICK_SAMPLE = 500
 
+# CPU seconds (user + system) of this process and of its reaped children (pool workers).
+CPU_CODE = """
+import resource as _r
+def _cpu():
+    a, b = _r.getrusage(_r.RUSAGE_SELF), _r.getrusage(_r.RUSAGE_CHILDREN)
+    return round(a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime, 3)
+"""
+
 # Reads the items outside the timed region and reports the in-process scoring time separately.
-RUBRIC_CODE = """
+RUBRIC_CODE = CPU_CODE + """
 import json, time
 t0 = time.perf_counter()
 from medcot.rubric import RubricScorer
@@ -56,10 +69,42 @@ with open({values!r}, "w") as fh:
     json.dump([r.rouge_l for r in results], fh)
 overall = sum(r.overall for r in results) / max(len(results), 1)
 print("BENCH_RESULT " + json.dumps({{"pairs": len(results), "setup_seconds": round(t1 - t0, 3),
-      "compute_seconds": round(t2 - t1, 3), "mean_overall": round(overall, 4)}}))
+      "compute_seconds": round(t2 - t1, 3), "mean_overall": round(overall, 4), "cpu_seconds": _cpu()}}))
 """
 
-BASELINE_CODE = """
+# The user path, as `medcot score PAIRS --output OUT --quiet` runs it (medcot.cli.main is the console
+# script's entry point), with CPU time and a check that every row was written.
+CLI_CODE = CPU_CODE + """
+import json, sys, time
+t0 = time.perf_counter()
+from medcot.cli import main
+rc = main(["score", {pairs!r}, "--output", {out!r}, "--quiet"{extra}])
+t1 = time.perf_counter()
+if rc:
+    sys.exit(rc)
+n = 0
+overall = 0.0
+with open({out!r}, encoding="utf-8") as fh:
+    for line in fh:
+        n += 1
+        overall += json.loads(line)["overall"] or 0.0
+print("BENCH_RESULT " + json.dumps({{"pairs": n, "compute_seconds": round(t1 - t0, 3),
+      "mean_overall": round(overall / max(n, 1), 4), "cpu_seconds": _cpu()}}))
+"""
+
+
+def cli_step(pairs: str | Path, out: str | Path, *, extra: tuple[str, ...] = ()) -> list[str]:
+    """argv of the measured ``medcot score`` step (``extra``: more CLI options)."""
+    tail = "".join(f", {a!r}" for a in extra)
+    return h.python_step(CLI_CODE.format(pairs=str(pairs), out=str(out), extra=tail))
+
+
+def cpu_note(m: h.Measurement) -> str:
+    """'CPU x s' of a step that reported it (empty otherwise)."""
+    cpu = m.inner.get("cpu_seconds")
+    return f"CPU {cpu:.1f} s" if isinstance(cpu, (int, float)) else ""
+
+BASELINE_CODE = CPU_CODE + """
 import json, time
 import numpy as np
 t0 = time.perf_counter()
@@ -84,7 +129,7 @@ t2 = time.perf_counter()
 with open({values!r}, "w") as fh:
     json.dump({{"idx": idx, "f": values}}, fh)
 print("BENCH_RESULT " + json.dumps({{"pairs": n, "scored": len(idx), "setup_seconds": round(t1 - t0, 3),
-      "compute_seconds": round(t2 - t1, 3)}}))
+      "compute_seconds": round(t2 - t1, 3), "cpu_seconds": _cpu()}}))
 """
 
 
@@ -127,7 +172,7 @@ def agreement(rubric_values: Path, baseline_values: Path) -> dict[str, float] | 
 
 
 def run(n: int, *, seed: int, work: Path, sample: int | None, timeout: float | None) -> dict[str, Any]:
-    """Generate the pairs, run both steps and return the measurements."""
+    """Generate the pairs, run the three steps and return the measurements."""
     gen = write_pairs(work / "pairs.jsonl", n=n, seed=seed)
     pairs = Path(gen["path"])
     env = h.hf_env(work / "cache")
@@ -144,13 +189,24 @@ def run(n: int, *, seed: int, work: Path, sample: int | None, timeout: float | N
     )
     if ours.ok:
         ours.note = (f"scoring call {ours.inner.get('compute_seconds')} s, "
-                     f"{1000 * ours.inner.get('compute_seconds', 0) / max(n, 1):.3f} ms/pair; RSS largest process "
-                     f"{ours.maxrss_mb:.0f} MB, process-tree PSS {ours.tree_pss_mb:.0f} MB (RSS sum {ours.tree_rss_mb:.0f} MB)")
+                     f"{1000 * ours.inner.get('compute_seconds', 0) / max(n, 1):.3f} ms/pair; {cpu_note(ours)}; "
+                     f"RSS largest process {ours.maxrss_mb:.0f} MB, process-tree PSS {ours.tree_pss_mb:.0f} MB "
+                     f"(RSS sum {ours.tree_rss_mb:.0f} MB)")
+    cli = h.run_step("medcot score pairs.jsonl --output out.jsonl --quiet (streaming, whole process)",
+                     cli_step(pairs, work / "out.jsonl"), env=env, timeout=timeout)
+    if cli.ok:
+        if cli.inner.get("pairs") != n:
+            raise RuntimeError(f"medcot score wrote {cli.inner.get('pairs')} rows for {n} pairs")
+        cli.note = (f"{cpu_note(cli)}; mean overall {cli.inner.get('mean_overall')} "
+                    f"(score_many: {ours.inner.get('mean_overall')}); RSS largest process {cli.maxrss_mb:.0f} MB, "
+                    f"process-tree PSS {cli.tree_pss_mb:.0f} MB (RSS sum {cli.tree_rss_mb:.0f} MB)")
     if base_x is base and base.ok:
         base.note = f"{1000 * base.inner.get('compute_seconds', 0) / max(base.inner.get('scored', 1), 1):.1f} ms/pair"
+    if base.ok:
+        base_x.note = "; ".join(x for x in (base_x.note, cpu_note(base) + " (measured part)") if x)
     agree = agreement(work / "ours.json", work / "base.json") if ours.ok and base.ok else None
     return {"n": n, "pairs_bytes": gen["bytes"], "baseline": base_x, "baseline_measured": base,
-            "steps": [base_x, ours], "rouge_l_agreement": agree}
+            "steps": [base_x, ours, cli], "rouge_l_agreement": agree}
 
 
 def main(argv: list[str] | None = None) -> int:

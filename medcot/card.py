@@ -16,7 +16,7 @@ import logging
 import re
 import statistics as pystats
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,42 @@ class StatsAccumulator:
         self.with_review += record.get("review") is not None
         self.cot_lengths.append(len(record["cot"]))
         self.question_lengths.append(len(record["question"]))
+
+    def add_many(self, records: Sequence[Mapping[str, Any]], *, split: str) -> None:
+        """Count canonical records of ``split``: the same as :meth:`add` on each, in order, but faster.
+
+        Each counter is updated from one list (C-level counting keeps first-seen order, so ties in
+        ``most_common`` come out as with :meth:`add`); rubric sums are added record by record in the
+        same order, so the float totals are identical too.
+
+        >>> recs = [{"answer": ["A"], "options": [1, 2], "cot": "甲", "question": "问", "department": d,
+        ...          "question_type": None, "source": None, "rubric": {"overall": 4.0}, "review": None} for d in ("外科", None)]
+        >>> a, b = StatsAccumulator(), StatsAccumulator()
+        >>> a.add_many(recs, split="train"); [b.add(r, split="train") for r in recs] and None
+        >>> a == b
+        True
+        """
+        n = len(records)
+        self.records += n
+        self.per_split[split] += n
+        self.departments.update([r.get("department") or "(unknown)" for r in records])
+        self.question_types.update([r.get("question_type") or "(unknown)" for r in records])
+        self.sources.update([r.get("source") or "(unknown)" for r in records])
+        self.option_counts.update([len(r["options"]) for r in records])
+        self.multi_answer += sum(len(r["answer"]) > 1 for r in records)
+        keys = (*schema.RUBRIC_DIMENSIONS, "overall")
+        sums, counts = self.rubric_sums, self.rubric_counts
+        for r in records:
+            rubric = r.get("rubric")
+            if rubric and any(rubric.get(k) is not None for k in keys):
+                self.with_rubric += 1
+                for key in keys:
+                    if rubric.get(key) is not None:
+                        sums[key] += float(rubric[key])
+                        counts[key] += 1
+        self.with_review += sum(r.get("review") is not None for r in records)
+        self.cot_lengths.extend([len(r["cot"]) for r in records])
+        self.question_lengths.extend([len(r["question"]) for r in records])
 
     def merge(self, other: "StatsAccumulator") -> None:
         """Add ``other``'s counts, as if its records had been added after this one's.
@@ -205,8 +241,7 @@ def statistics_from_folder(folder: str | Path, *, batch_size: int = 1000) -> dic
             if not path.is_file():
                 raise InputError(f"{path}: listed in README.md configs but missing")
             for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
-                for record in batch.to_pylist():
-                    acc.add(record, split=split)
+                acc.add_many(batch.to_pylist(), split=split)
     return acc.result()
 
 

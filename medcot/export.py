@@ -30,6 +30,7 @@ import gc
 import logging
 import re
 import tempfile
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -186,6 +187,47 @@ def needs_encoding(feature: Any) -> bool:
     return not isinstance(feature, datasets.Value)
 
 
+class ParquetThread:
+    """Runs Parquet writes on one background thread, in submission order.
+
+    Parquet encoding and compression run in C++ without the GIL, so on a multi-core machine they
+    overlap with the Python work that converts the next batch. One thread keeps every call in the
+    order it was made (file opens, row groups, closes), so the files are byte-identical to writing
+    inline. At most ``max_pending`` calls wait, which bounds the tables held in memory; the first
+    error is raised in the caller by :meth:`submit` or :meth:`drain`.
+
+    >>> t = ParquetThread()
+    >>> out = []
+    >>> t.submit(out.append, 1); t.submit(out.append, 2); t.drain(); t.shutdown(); out
+    [1, 2]
+    """
+
+    def __init__(self, *, max_pending: int = 8) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medcot-parquet")
+        self._pending: deque[Any] = deque()
+        self.max_pending = max_pending
+
+    def submit(self, fn: Any, *args: Any) -> None:
+        """Queue ``fn(*args)``; waits while too many calls are queued."""
+        self._pending.append(self._pool.submit(fn, *args))
+        while self._pending and (self._pending[0].done() or len(self._pending) > self.max_pending):
+            self._pending.popleft().result()
+
+    def drain(self) -> None:
+        """Wait for every queued call (raising the first error)."""
+        while self._pending:
+            self._pending.popleft().result()
+
+    def shutdown(self) -> None:
+        """Stop the thread, dropping calls not yet started (after an error)."""
+        for fut in self._pending:
+            fut.cancel()
+        self._pool.shutdown(wait=True)
+        self._pending.clear()
+
+
 class SplitWriter:
     """Writes one (config, split) as ``data/<config>/<split>-0000i-of-0000N.parquet`` shards.
 
@@ -202,6 +244,7 @@ class SplitWriter:
         row_group_rows: Maximum rows per Parquet row group.
         row_group_bytes: Target maximum Arrow bytes per row group.
         max_shard_bytes: Start a new file after this many Arrow bytes.
+        thread: Run the Parquet writes on this :class:`ParquetThread` (default: inline).
 
     >>> out = Path(tempfile.mkdtemp())
     >>> rec = {"id": "q1", "question": "问", "options": [{"label": "A", "text": "甲"}, {"label": "B", "text": "乙"}],
@@ -222,8 +265,10 @@ class SplitWriter:
         row_group_rows: int = ROW_GROUP_ROWS,
         row_group_bytes: int = ROW_GROUP_BYTES,
         max_shard_bytes: int = MAX_SHARD_BYTES,
+        thread: ParquetThread | None = None,
     ) -> None:
         self.config, self.split, self.out_dir = config, split, out_dir
+        self.thread = thread
         self.features = schema.get_config(config).features
         self.view = views.VIEWS[config]
         self.arrow_schema = self.features.arrow_schema
@@ -268,7 +313,13 @@ class SplitWriter:
         self.rows += table.num_rows
 
     def _write_table(self, table: pa.Table, group: int, new_shard: Path | None) -> None:
-        """Open the next shard when asked, then append one row group."""
+        """Open the next shard when asked, then append one row group (on the thread, if any)."""
+        if self.thread is not None:
+            self.thread.submit(self._write_table_now, table, group, new_shard)
+        else:
+            self._write_table_now(table, group, new_shard)
+
+    def _write_table_now(self, table: pa.Table, group: int, new_shard: Path | None) -> None:
         if new_shard is not None:
             self._close_file()
             self._writer = pq.ParquetWriter(new_shard, self.arrow_schema)
@@ -285,6 +336,9 @@ class SplitWriter:
         if self._pending:
             self._write(self._pending)
             self._pending = []
+        if self.thread is not None:
+            self.thread.submit(self._close_file)
+            self.thread.drain()
         self._close_file()
         n = len(self.partials)
         files = []
@@ -297,7 +351,9 @@ class SplitWriter:
         return card.SplitLayout(files=tuple(files), num_examples=self.rows, num_bytes=self.total_bytes, download_bytes=download)
 
     def abort(self) -> None:
-        """Close and delete the partial shards."""
+        """Close and delete the partial shards (after the thread, if any, has stopped)."""
+        if self.thread is not None:
+            self.thread.shutdown()
         try:
             self._close_file()
         except Exception:  # noqa: BLE001 - already failing; the partial files are removed below
@@ -403,9 +459,10 @@ def export(
     layout: dict[str, dict[str, card.SplitLayout]] = {name: {} for name in names}
     # Every (config, split) file is open at once, so the records are read in ONE pass; the
     # statistics are gathered per split and merged in split order (as if added split by split).
+    thread = ParquetThread()
     writers = {
         (name, split): SplitWriter(config=name, split=split, out_dir=out_dir, row_group_rows=row_group_rows,
-                                   max_shard_bytes=max_shard_bytes)
+                                   max_shard_bytes=max_shard_bytes, thread=thread)
         for split in splits for name in names
     }
     per_split = {split: card.StatsAccumulator() for split in splits}
@@ -416,9 +473,7 @@ def export(
     gc.disable()
     try:
         for split, batch in _split_batches(result, splits, row_group_rows):
-            split_acc = per_split[split]
-            for record in batch:
-                split_acc.add(record, split=split)
+            per_split[split].add_many(batch, split=split)
             rows = views.config_rows(shared, batch)
             for name in names:
                 if name in rows:
@@ -435,6 +490,7 @@ def export(
             w.abort()
         raise
     finally:
+        thread.shutdown()
         if gc_was_enabled:
             gc.enable()
     acc = card.StatsAccumulator()

@@ -232,11 +232,46 @@ def _parse_lines(lines: list[str]) -> list[dict[str, str]] | None:
     return out
 
 
+# _ANY_MARKER at the start of every line, plus the rest of the line, in ONE pass over the text.
+# Whitespace excludes "\n" so a match never crosses a line (as with one line at a time); the
+# atomic group keeps the first alternative that matches, as _ANY_MARKER.match does; the rest must
+# hold a non-space, as _marker_at requires text after the marker.
+_WS = r"[^\S\n]"
+_LINE_MARKERS = re.compile(
+    rf"^(?>(?:[{re.escape(_OPEN)}]{_WS}*({_LETTER}){_WS}*[{re.escape(_CLOSE)}]"
+    rf"|({_LETTER}){_WS}*[{re.escape(_PUNCT_CHARS)}]"
+    rf"|({_LETTER})(?={_WS})){_WS}*)(\S.*)$",
+    flags=re.MULTILINE,
+)
+
+
+def _parse_marked_lines(text: str, n_lines: int) -> list[dict[str, str]] | None:
+    """Fast path of :func:`_parse_lines` for the common shape: line i starts with a marker of label i.
+
+    Returns exactly what :func:`_parse_lines` returns for the ``n_lines`` non-blank lines of
+    ``text`` when each opens a new option with labels A, B, C ... in order (no continuation,
+    duplicate or gap handling needed), or None for anything else, which takes the general path.
+    """
+    found = _LINE_MARKERS.findall(text)
+    if len(found) != n_lines or n_lines > len(LABELS):
+        return None
+    out = []
+    for expected, (paren, punct, space, rest) in zip(LABELS, found):
+        label = (paren or punct or space).upper()
+        if label != expected:
+            return None
+        out.append({"label": label, "text": rest.strip()})
+    return out
+
+
 def _parse_option_string(value: str) -> list[dict[str, str]]:
     text = normalize_text(_LITERAL_NL.sub("\n", value))
     lines = [ln for ln in text.split("\n") if ln.strip()]
     parsed = None
     if len(lines) > 1:
+        parsed = _parse_marked_lines(text, len(lines))
+        if parsed is not None:
+            return parsed
         parsed = _parse_lines(lines)
         # Lines that each hold several options ("A.x B.y\nC.z D.w") leave gaps in the labels (A, C):
         # then the inline parser over the joined lines is the better reading, if it finds more.
@@ -418,6 +453,10 @@ _ANSWER_PREFIX = re.compile(
     r"^(?:【?(?:正确|参考|标准)?答案】?|answer|ans|key|gold)\s*(?:是|为|应为|选)?\s*[:：]?\s*",
     flags=re.IGNORECASE,
 )
+# A bare answer of ASCII letters ("C", "abd"), unless it spells a placeholder ("NULL") or starts
+# with a word _ANSWER_PREFIX strips ("KEY", "ANSB"): those take the general path.
+_PLAIN_ANSWER = re.compile(r"[A-Za-z]{1,8}")
+_ANSWER_WORDS = ("answer", "ans", "key", "gold")
 _ANSWER_SEP = re.compile(r"[\s、,，;；/|+&.．。和及与()（）\[\]【】\"'“”]+")
 
 
@@ -439,9 +478,17 @@ def parse_answer(value: Any, *, labels: Iterable[str] | None = None) -> list[str
     >>> parse_answer(["B", "d"], labels="ABCDE")
     ['B', 'D']
     """
-    if value is None or (isinstance(value, float) and value != value) or missing_placeholder(value):
+    if (
+        value.__class__ is str
+        and _PLAIN_ANSWER.fullmatch(value)
+        and value not in MISSING_PLACEHOLDERS
+        and not value.lower().startswith(_ANSWER_WORDS)
+    ):
+        # Fast path for the common "C" / "ABD": the general path below would return the same.
+        result = sorted(set(value.upper()))
+    elif value is None or (isinstance(value, float) and value != value) or missing_placeholder(value):
         raise InputError("answer: missing; expected option letters such as 'C' or 'ABD'")
-    if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
+    elif isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
         seq = value.tolist() if hasattr(value, "tolist") else list(value)
         found: set[str] = set()
         for v in seq:

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 from rapidfuzz.distance import LCSseq
 
 from medcot.answer import Extraction, check_answer, extract_answer
@@ -169,9 +170,83 @@ def _chars(s: str) -> set[int]:
     return set(memoryview(s.encode("utf-32-le")).cast("I"))
 
 
+def _codes(s: str) -> np.ndarray:
+    """Code points of ``s`` as a uint32 array (UTF-32 keeps one item per code point)."""
+    return np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32)
+
+
+def _sorted_set(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (np.unique without its per-call overhead)."""
+    v = np.sort(values)
+    if len(v) < 2:
+        return v
+    keep = np.empty(len(v), dtype=bool)
+    keep[0] = True
+    np.not_equal(v[1:], v[:-1], out=keep[1:])
+    return v[keep]
+
+
+def _sentence_matrix(sentences: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The character sets of all sentences as one 0/1 matrix (sentence x distinct character),
+    and the sorted code points of its columns.
+
+    Set sizes and all pairwise intersections are then row sums and one small matrix product
+    (exact: small integers in float64), instead of one Python set per sentence.
+    """
+    if not sentences:
+        return np.zeros((0, 0)), np.empty(0, dtype=np.uint32)
+    sid = np.repeat(np.arange(len(sentences), dtype=np.intp), [len(c) for c in sentences])
+    codes = _codes("".join(sentences))
+    # np.unique(..., return_inverse=True) does the same with more Python overhead per call.
+    vocab = _sorted_set(codes)
+    mat = np.zeros((len(sentences), len(vocab)))
+    mat[sid, np.searchsorted(vocab, codes)] = 1.0
+    return mat, vocab
+
+
+def _members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Boolean mask: which ``values`` occur in the sorted array ``sorted_set``."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    pos = np.searchsorted(sorted_set, values)
+    pos[pos == len(sorted_set)] = 0
+    return sorted_set[pos] == values
+
+
 def _content(s: str) -> str:
     """Content characters of already NFKC-folded text (what char_normalize gives, minus NFKC)."""
     return _NON_CONTENT.sub("", s.lower())
+
+
+_SENT_BREAK = re.compile(r"[。!?;\n]")
+# What _content removes, except the sentence breaks (all of them non-content characters).
+_NON_CONTENT_KEEP_BREAKS = re.compile(r"[^\w。!?;\n]+|_+")
+
+
+def _sentences(folded: str) -> tuple[list[str], list[str], list[int], str]:
+    """Sentences of NFKC-folded text with at least 2 content characters: (their text, their
+    content, their start offsets), and the content of the whole text.
+
+    One lower-casing and one cleaning pass over the whole text instead of one per sentence:
+    the sentence breaks survive the cleaning one for one, so the pieces between them line up
+    with the raw sentences (``str.lower`` never creates or removes a break, and a break is
+    neither cased nor case-ignorable, so lower-casing the whole text or each sentence gives
+    the same characters).
+
+    >>> _sentences("故选C。\\n甲 乙。;丙")
+    (['故选C', '甲 乙'], ['故选c', '甲乙'], [0, 5], '故选c甲乙丙')
+    """
+    raw = _SENT_BREAK.split(folded)
+    clean = _SENT_BREAK.split(_NON_CONTENT_KEEP_BREAKS.sub("", folded.lower()))
+    sents, sent_norm, sent_start = [], [], []
+    pos = 0
+    for r, c in zip(raw, clean):
+        if len(c) >= 2:
+            sents.append(r)
+            sent_norm.append(c)
+            sent_start.append(pos)
+        pos += len(r) + 1
+    return sents, sent_norm, sent_start, "".join(clean)
 
 
 def _fold(text: str) -> str:
@@ -253,7 +328,7 @@ def _canon_answers(answers: Any, labels: Sequence[str]) -> tuple[str, ...] | Non
 class _Context:
     q_bigrams: frozenset
     qo_bigrams: frozenset  # question + options content bigrams
-    qo_chars: frozenset  # question + options content characters
+    qo_chars: np.ndarray  # question + options content characters (sorted code points)
     option_bigrams: tuple  # per option: (label, frozenset of bigrams, normalized text)
 
 
@@ -266,21 +341,20 @@ def _context(question: str, options: tuple) -> _Context:
         for lab, t in ((lab, char_normalize(t)) for lab, t in options)
     )
     qo = set(q_bi)
-    chars = _chars(qn)
-    for _lab, b, t in opts:
+    for _lab, b, _t in opts:
         qo |= b
-        chars.update(_chars(t))
     return _Context(
         q_bigrams=q_bi,
         qo_bigrams=frozenset(qo),
-        qo_chars=frozenset(chars),
+        qo_chars=np.sort(_codes(qn + "".join(t for _lab, _b, t in opts))),
         option_bigrams=opts,
     )
 
 
 @lru_cache(maxsize=4096)
 def _reference_features(reference: str) -> tuple:
-    """(content chars, character sets of the first sentences, all characters) of a reference.
+    """(content chars, (code points, sentence index of each) of the first sentences, their
+    character-set sizes, all characters as sorted code points) of a reference.
 
     Only the first ``_ORDER_SENTS`` sentences feed the order agreement, so only those are
     cleaned one by one; one NFKC pass and one cleaning pass serve the rest.
@@ -290,11 +364,13 @@ def _reference_features(reference: str) -> tuple:
     for m in _SENT_SPAN.finditer(folded):
         c = _content(m.group(0))
         if len(c) >= 2:
-            sb.append(_chars(c))
+            sb.append(c)
             if len(sb) == _ORDER_SENTS:
                 break
+    sent_ids = np.repeat(np.arange(len(sb), dtype=np.intp), [len(c) for c in sb])
+    sizes = [len(set(c)) for c in sb]
     norm = _content(folded)
-    return norm, tuple(sb), frozenset(_chars(norm))
+    return norm, (_codes("".join(sb)), sent_ids), sizes, np.sort(_codes(norm))
 
 
 @lru_cache(maxsize=4096)
@@ -483,17 +559,7 @@ class RubricScorer:
         self, pred: str, ref: str, question: str, opts: tuple, gold: tuple | None
     ) -> RubricResult:
         folded = _fold(pred)
-        sents, sent_norm, sent_start, parts = [], [], [], []
-        for m in _SENT_SPAN.finditer(folded):
-            c = _content(m.group(0))
-            parts.append(c)
-            if len(c) >= 2:
-                sents.append(m.group(0))
-                sent_norm.append(c)
-                sent_start.append(m.start())
-        # Sentence breaks are punctuation, which _content drops anyway: the joined parts are the
-        # content of the whole text without a second regex pass.
-        pn = "".join(parts)
+        sents, sent_norm, sent_start, pn = _sentences(folded)
         if not pn:
             return _all_ones("empty", gold)
         ev: dict[str, list[str]] = {d: [] for d in RUBRIC_DIMENSIONS}
@@ -506,7 +572,8 @@ class RubricScorer:
         n_sent = len(sents)
         # Sentence-level comparisons (coherence, padding, order) use character sets: set(str) is
         # built in C and is ~10x cheaper than bigrams; text-level coverage keeps bigrams.
-        sent_bi = [_chars(c) for c in sent_norm]
+        sent_mat, sent_vocab = _sentence_matrix(sent_norm)
+        sent_sizes = sent_mat.sum(axis=1).astype(np.int64).tolist()
         p_bi = _bigrams(pn)
         n_chars = len(pn)
 
@@ -516,11 +583,12 @@ class RubricScorer:
         )
         chk = check_answer(ext.labels, list(gold) if gold else None)
         ref_labels = None
-        ref_sent_bi: tuple = ()
+        ref_sent_keys = None
+        ref_sent_sizes: list[int] = []
         ref_norm = ""
-        ref_bi: frozenset = frozenset()
+        ref_chars = None
         if has_ref:
-            ref_norm, ref_sent_bi, ref_bi = _reference_features(ref)
+            ref_norm, ref_sent_keys, ref_sent_sizes, ref_chars = _reference_features(ref)
             if not gold:  # the reference's verdict only matters when gold is unknown
                 ref_labels = _reference_labels(ref, question, opts)
         if chk.correct is True:
@@ -690,9 +758,12 @@ class RubricScorer:
             order_checks["no_anaphor_first"] = (
                 0.0 if _ANAPHOR_START.match(sents[0]) and n_sent > 1 else 1.0
             )
-        intro_idx = [i for i, s in enumerate(sents) if _INTRO.search(s)]
-        if intro_idx:
-            order_checks["intro_first"] = 1.0 if intro_idx[0] == 0 else 0.0
+        # A match has no sentence break in it, so it lies inside one (kept) sentence.
+        intro = _INTRO.search(folded)
+        if intro:
+            order_checks["intro_first"] = (
+                1.0 if bisect.bisect_right(sent_start, intro.start()) == 1 else 0.0
+            )
         enum = [ord(c) for c in _CIRCLED.findall(pred)] or [
             int(x) for x in _numbered_steps(folded)
         ]
@@ -711,10 +782,8 @@ class RubricScorer:
                 1.0 if all(a <= b for a, b in itertools.pairwise(seq)) else 0.0
             )
         if n_sent >= 3:
-            sb = sent_bi[:25]
             # Adjacent sentences vs sentences 2-3 apart: O(n), and shuffling erases the difference.
-            adj = _jaccs(sb, 1)
-            far = _jaccs(sb, 2) + _jaccs(sb, 3)
+            adj, far = _coherence_jaccs(sent_mat[:25], sent_sizes[:25])
             coh = sum(adj) / len(adj) - sum(far) / len(far)
             near_dup = sum(1 for v in adj + far if v > 0.7) / len(adj)
             repetition = max(repetition, _clip(near_dup))
@@ -722,8 +791,14 @@ class RubricScorer:
             order_checks["coherence"] = _clip(0.5 + 8.0 * coh)
             if ref_norm == pn:
                 order_checks["reference_order"] = 1.0
-            elif ref_sent_bi and len(ref_sent_bi) >= 3:
-                conc = _order_agreement(sent_bi[:_ORDER_SENTS], ref_sent_bi)
+            elif len(ref_sent_sizes) >= 3:
+                conc = _order_agreement(
+                    sent_mat[:_ORDER_SENTS],
+                    sent_vocab,
+                    sent_sizes[:_ORDER_SENTS],
+                    ref_sent_keys,
+                    ref_sent_sizes,
+                )
                 if conc is not None:
                     order_checks["reference_order"] = conc
         # Definite order violations halve the order score each; coherence and reference order are graded.
@@ -751,10 +826,14 @@ class RubricScorer:
             s_len = _clip(n_chars / 120.0)
         pad_sents = 0
         bounds = sent_start[1:] + [len(folded) + 1]
-        # (sbi & qo) | (sbi & ref) == sbi & (qo | ref): one union per text, not per sentence
-        known = ctx.qo_chars | ref_bi if ref_bi else ctx.qo_chars
-        for i, sbi in enumerate(sent_bi):
-            overlap = len(sbi & known) / len(sbi) if sbi else 0.0
+        # Distinct characters of each sentence also found in the question, options or reference.
+        known = _members(sent_vocab, ctx.qo_chars)
+        if ref_chars is not None:
+            known |= _members(sent_vocab, ref_chars)
+        known_counts = (sent_mat @ known).astype(np.int64).tolist()
+        sizes = sent_sizes
+        for i in range(n_sent):
+            overlap = known_counts[i] / sizes[i] if sizes[i] else 0.0
             k = bisect.bisect_left(med_starts, sent_start[i])
             has_term = k < len(med_starts) and med_starts[k] < bounds[i]
             if overlap < 0.15 and not has_term:
@@ -998,40 +1077,57 @@ def _numbered_steps(text: str) -> list[str]:
     """Step numbers ("1." "2、" "3)") that open a sentence (text start or after a break, spaces allowed)."""
     out = []
     for m in _NUMBERED.finditer(text):
-        before = text[: m.start()].rstrip(" \t")
-        if not before or before[-1] in "。;；\n":
+        i = m.start() - 1  # the last character before the match that is not a space or tab
+        while i >= 0 and text[i] in " \t":
+            i -= 1
+        if i < 0 or text[i] in "。;；\n":
             out.append(m.group(1))
     return out
 
 
-def _jaccs(sets: list[set], lag: int) -> list[float]:
-    """``[_jacc(sets[i], sets[i + lag]) ...]`` without a Python call per pair (same floats)."""
+def _coherence_jaccs(mat: np.ndarray, sizes: list[int]) -> tuple[list[float], list[float]]:
+    """Character Jaccards of the sentences (rows of ``mat``): adjacent pairs, then pairs 2 apart
+    followed by pairs 3 apart (each list in sentence order).
+
+    The intersections are exact integers (a 0/1 matrix product) and each Jaccard is one division
+    of exact operands, so the floats equal ``len(a & b) / len(a | b)`` on Python sets.
+    """
+    gram = mat @ mat.T
+    n = np.array(sizes, dtype=np.float64)
+    m = len(sizes)
     out = []
-    for a, b in zip(sets, sets[lag:]):
-        inter = len(a & b)
-        u = len(a) + len(b) - inter
-        out.append(inter / u if u else 0.0)
-    return out
+    for lag in (1, 2, 3):
+        inter = np.diagonal(gram, lag)
+        out.append((inter / (n[: m - lag] + n[lag:] - inter)).tolist())
+    return out[0], out[1] + out[2]
 
 
-def _jacc(a: set, b: set) -> float:
-    inter = len(a & b)
-    u = len(a) + len(b) - inter
-    return inter / u if u else 0.0
-
-
-def _order_agreement(pred_sents: list[set], ref_sents: tuple) -> float | None:
-    """Fraction of concordant pairs between prediction sentence order and the order of their best
-    matching reference sentences (Kendall-style); None when fewer than 3 sentences match."""
+def _order_agreement(
+    mat: np.ndarray,
+    vocab: np.ndarray,
+    sizes: list[int],
+    ref: tuple[np.ndarray, np.ndarray],
+    ref_sizes: list[int],
+) -> float | None:
+    """Fraction of concordant pairs between prediction sentence order (rows of ``mat``) and the
+    order of their best matching reference sentences (Kendall-style); None when fewer than 3
+    sentences match."""
+    ref_codes, ref_ids = ref
+    n_ref = len(ref_sizes)
+    # The reference sentences' characters as rows over the prediction's columns (characters the
+    # prediction lacks cannot intersect; they only count in the reference set sizes).
+    pos = np.searchsorted(vocab, ref_codes)
+    pos[pos == len(vocab)] = 0
+    ok = vocab[pos] == ref_codes
+    ref_mat = np.zeros((n_ref, len(vocab)))
+    ref_mat[ref_ids[ok], pos[ok]] = 1.0
+    inter = (mat @ ref_mat.T).astype(np.int64).tolist()
     idx = []
-    ref_lens = [len(rb) for rb in ref_sents]
-    for sb in pred_sents:
+    for la, row in zip(sizes, inter):
         best, bj = -1, 0.2
-        la = len(sb)
-        for j, rb in enumerate(ref_sents):
-            inter = len(sb & rb)
-            u = la + ref_lens[j] - inter
-            v = inter / u if u else 0.0
+        for j in range(n_ref):
+            u = la + ref_sizes[j] - row[j]
+            v = row[j] / u if u else 0.0
             if v > bj:
                 best, bj = j, v
         if best >= 0:

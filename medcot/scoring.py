@@ -51,6 +51,8 @@ _OWN_ALIASES: dict[str, tuple[str, ...]] = {
 DEFAULT_CHUNK_SIZE = 4096
 # Items per pool task: small tasks keep both workers busy until the end of each chunk.
 _POOL_TASK = 128
+# score_many's default parallel_min: a smaller batch is scored serially.
+_POOL_MIN = 4000
 # Rows per block of the aggregation matrix (8 floats a row).
 _ACC_BLOCK = 1024
 
@@ -566,14 +568,19 @@ def _iter_chunks(
     from tqdm.auto import tqdm
 
     with tqdm(total=total, desc="scoring", unit="row", disable=not progress) as bar:
-        while True:
-            chunk = list(itertools.islice(items, chunk_size))
-            if not chunk:
-                return
+        chunk = list(itertools.islice(items, chunk_size))
+        while chunk:
+            following = list(itertools.islice(items, chunk_size))
+            if len(following) < min(chunk_size, _POOL_MIN):
+                # the last, short chunk joins this one: alone it would be scored serially
+                # (score_many's pool starts at ~4,000 items) while a core idles
+                chunk.extend(following)
+                following = []
             rows = _score_chunk(chunk, scorer=scorer, judge=judge)
-            del chunk  # the rows carry everything the caller needs
+            chunk = following
             bar.update(len(rows))
             yield from rows
+            del rows
 
 
 def _score_chunk(
