@@ -175,7 +175,11 @@ def fit_calibration(signals: Sequence[Mapping[str, float]], targets: Sequence[Ma
         InputError: lengths differ, or no dimension has enough scored rows.
     """
     import numpy as np
-    from sklearn.linear_model import Ridge
+
+    try:
+        from sklearn.linear_model import Ridge
+    except ImportError as exc:  # depends on the install
+        raise InputError("calibration needs the 'stats' extra: pip install 'medcot[stats]'") from exc
 
     if len(signals) != len(targets) or (ids is not None and len(ids) != len(signals)):
         raise InputError("calibration: signals, targets and ids must have the same length")

@@ -20,7 +20,7 @@ PRETTY_NAME = "Human-Verified Clinical Reasoning Dataset (MedCoT-Verified)"
 CITATION = """\
 @article{ding2025humanverified,
   title   = {Building a Human-Verified Clinical Reasoning Dataset via a Human-LLM Hybrid Pipeline for Trustworthy Medical AI},
-  author  = {Ding and others},  % first author's surname as cited in DESIGN.md; full list on arXiv
+  author  = {Ding and others},
   journal = {arXiv preprint arXiv:2505.06912},
   year    = {2025},
   url     = {https://arxiv.org/abs/2505.06912}

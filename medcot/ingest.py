@@ -784,13 +784,22 @@ def _rubric(fields: Mapping[str, Any], table: AliasTable) -> dict[str, float | N
     if not any(k in fields for k in _RUBRIC_KEYS):
         return None
     values: dict[str, Any] = {k: fields.get(k) for k in RUBRIC_FIELDS}
-    nested = _as_mapping(fields.get("rubric"), "rubric")
+    raw = fields.get("rubric")
+    nested = _as_mapping(raw, "rubric") if raw is not None else None
     if nested:
         for key, v in nested.items():
             f = table.field_for(key)
             if f in RUBRIC_FIELDS and _empty(values.get(f)):
                 values[f] = v
-    out = {k: _score(values[k], k) for k in RUBRIC_FIELDS}  # an empty value scores None, never raises
+    lo, hi = schema.RUBRIC_MIN, schema.RUBRIC_MAX
+    out: dict[str, float | None] = {}
+    for k in RUBRIC_FIELDS:
+        v = values[k]
+        # Hot path: a JSON number in range (NaN fails the comparison and takes _score's path).
+        if (v.__class__ is int or v.__class__ is float) and lo <= v <= hi:
+            out[k] = float(v)
+        else:
+            out[k] = _score(v, k)  # an empty value scores None, never raises
     if all(v is None for v in out.values()):
         return None
     dims = [out[k] for k in schema.RUBRIC_DIMENSIONS]

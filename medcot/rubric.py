@@ -50,17 +50,16 @@ import numpy as np
 from rapidfuzz.distance import LCSseq
 
 from medcot.answer import Extraction, check_answer, extract_answer
+from medcot.constants import RUBRIC_DIMENSIONS
 from medcot.errors import InputError
 from medcot.lexicon import Lexicon, load_builtin
-from medcot.constants import RUBRIC_DIMENSIONS
-from medcot.textsim import _NON_CONTENT, char_normalize, nfkc_fold
+from medcot.textsim import char_normalize, nfkc_fold
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["RubricResult", "RubricScorer", "score"]
 
 _SENT_SPLIT = re.compile(r"[。!?;\n]+")
-_SENT_SPAN = re.compile(r"[^。!?;\n]+")
 _WS = re.compile(r"\s")
 # Separators of list items; a text whose pieces between them average at most _LIST_MEAN_CHUNK
 # content characters gets the keyword-list check.
@@ -139,35 +138,28 @@ def _clip(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
     return lo if x < lo else min(x, hi)
 
 
-def _bigrams(s: str) -> set[int]:
-    """Set of character bigrams of ``s``, each packed into one int.
+def _bigrams(s: str) -> np.ndarray:
+    """Sorted distinct character bigrams of ``s``, each packed into one uint32.
 
-    The hot path of the scorer: the UTF-16 code units of the text are read as overlapping 4-byte
-    windows through memoryviews, so the set is built in C without creating a string per bigram
-    (~4x faster than slicing). Only set sizes and intersections are used, so the encoding of a
-    bigram does not matter as long as every text goes through this function.
+    A bigram is two consecutive UTF-16 code units (a character outside the BMP is two units),
+    packed in C by numpy, so no Python object is created per bigram. Only sizes and
+    intersections are used (:func:`_n_common`), so the packing does not matter as long as
+    every text goes through this function.
+
+    >>> len(_bigrams("肝硬化肝硬")), len(_bigrams("肝"))
+    (3, 0)
     """
     if len(s) < 2:
-        return set()
-    e = s.encode("utf-16-le")
-    n = len(e)
-    out = set(
-        memoryview(e[: n - n % 4]).cast("I")
-    )  # windows starting at even code units
-    m = n - 2
-    out.update(memoryview(e[2 : 2 + m - m % 4]).cast("I"))  # ... and at odd ones
-    return out
+        return np.empty(0, dtype=np.uint32)
+    u = np.frombuffer(s.encode("utf-16-le"), dtype=np.uint16)
+    return _sorted_set((u[:-1].astype(np.uint32) << 16) | u[1:])
 
 
-def _chars(s: str) -> set[int]:
-    """Set of the code points of ``s`` (as ints).
-
-    Character sets are only sized and intersected, so ints do as well as 1-character strings and
-    are ~2x cheaper to build: iterating a CJK string creates and hashes a new string per
-    character, while the UTF-32 buffer is read in C. UTF-32 keeps one item per code point, so
-    the sets have exactly the sizes ``set(s)`` would.
-    """
-    return set(memoryview(s.encode("utf-32-le")).cast("I"))
+def _n_common(a: np.ndarray, b: np.ndarray) -> int:
+    """Size of the intersection of two sorted distinct arrays (``len(set(a) & set(b))``)."""
+    if len(a) > len(b):
+        a, b = b, a
+    return int(np.count_nonzero(_members(a, b))) if len(a) else 0
 
 
 def _codes(s: str) -> np.ndarray:
@@ -195,7 +187,9 @@ def _sentence_matrix(sentences: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """
     if not sentences:
         return np.zeros((0, 0)), np.empty(0, dtype=np.uint32)
-    sid = np.repeat(np.arange(len(sentences), dtype=np.intp), [len(c) for c in sentences])
+    sid = np.repeat(
+        np.arange(len(sentences), dtype=np.intp), [len(c) for c in sentences]
+    )
     codes = _codes("".join(sentences))
     # np.unique(..., return_inverse=True) does the same with more Python overhead per call.
     vocab = _sorted_set(codes)
@@ -213,13 +207,8 @@ def _members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[pos] == values
 
 
-def _content(s: str) -> str:
-    """Content characters of already NFKC-folded text (what char_normalize gives, minus NFKC)."""
-    return _NON_CONTENT.sub("", s.lower())
-
-
 _SENT_BREAK = re.compile(r"[。!?;\n]")
-# What _content removes, except the sentence breaks (all of them non-content characters).
+# Non-content characters (as textsim's char_normalize removes them), except the sentence breaks (all of them non-content characters).
 _NON_CONTENT_KEEP_BREAKS = re.compile(r"[^\w。!?;\n]+|_+")
 
 
@@ -326,54 +315,44 @@ def _canon_answers(answers: Any, labels: Sequence[str]) -> tuple[str, ...] | Non
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Context:
-    q_bigrams: frozenset
-    qo_bigrams: frozenset  # question + options content bigrams
+    q_bigrams: np.ndarray  # question content bigrams (see _bigrams)
+    qo_bigrams: np.ndarray  # question + options content bigrams
     qo_chars: np.ndarray  # question + options content characters (sorted code points)
-    option_bigrams: tuple  # per option: (label, frozenset of bigrams, normalized text)
+    option_bigrams: tuple  # per option: (label, bigrams, normalized text)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _context(question: str, options: tuple) -> _Context:
     qn = char_normalize(question)
-    q_bi = frozenset(_bigrams(qn))
+    q_bi = _bigrams(qn)
     opts = tuple(
-        (lab, frozenset(_bigrams(t)), t)
+        (lab, _bigrams(t), t)
         for lab, t in ((lab, char_normalize(t)) for lab, t in options)
     )
-    qo = set(q_bi)
-    for _lab, b, _t in opts:
-        qo |= b
     return _Context(
         q_bigrams=q_bi,
-        qo_bigrams=frozenset(qo),
+        qo_bigrams=_sorted_set(np.concatenate([q_bi, *(b for _lab, b, _t in opts)])),
         qo_chars=np.sort(_codes(qn + "".join(t for _lab, _b, t in opts))),
         option_bigrams=opts,
     )
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _reference_features(reference: str) -> tuple:
     """(content chars, (code points, sentence index of each) of the first sentences, their
     character-set sizes, all characters as sorted code points) of a reference.
 
-    Only the first ``_ORDER_SENTS`` sentences feed the order agreement, so only those are
-    cleaned one by one; one NFKC pass and one cleaning pass serve the rest.
+    Only the first ``_ORDER_SENTS`` sentences feed the order agreement. Cached per reference
+    (a reference is usually scored against several predictions, one after the other).
     """
-    folded = _fold(reference)
-    sb = []
-    for m in _SENT_SPAN.finditer(folded):
-        c = _content(m.group(0))
-        if len(c) >= 2:
-            sb.append(c)
-            if len(sb) == _ORDER_SENTS:
-                break
+    _sents, sent_norm, _starts, norm = _sentences(_fold(reference))
+    sb = sent_norm[:_ORDER_SENTS]
     sent_ids = np.repeat(np.arange(len(sb), dtype=np.intp), [len(c) for c in sb])
     sizes = [len(set(c)) for c in sb]
-    norm = _content(folded)
     return norm, (_codes("".join(sb)), sent_ids), sizes, np.sort(_codes(norm))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _reference_labels(
     reference: str, question: str, options: tuple
 ) -> list[str] | None:
@@ -411,6 +390,10 @@ class RubricScorer:
             else load_builtin()
         )
         self.calibration = calibration
+        # Prose function characters inside each lexicon term (looked up per match on the hot path).
+        self._func_in_term = {
+            t: _term_function_chars(t) for t in self.lexicon.categories
+        }
         if calibration is not None and not callable(
             getattr(calibration, "apply", None)
         ):
@@ -565,7 +548,7 @@ class RubricScorer:
         ev: dict[str, list[str]] = {d: [] for d in RUBRIC_DIMENSIONS}
         sig: dict[str, float] = {}
         ctx = _context(question, opts)
-        has_q = bool(ctx.q_bigrams)
+        has_q = len(ctx.q_bigrams) > 0
         has_opts = bool(opts)
         has_ref = bool(ref) and bool(_reference_features(ref)[0])
 
@@ -588,7 +571,9 @@ class RubricScorer:
         ref_norm = ""
         ref_chars = None
         if has_ref:
-            ref_norm, ref_sent_keys, ref_sent_sizes, ref_chars = _reference_features(ref)
+            ref_norm, ref_sent_keys, ref_sent_sizes, ref_chars = _reference_features(
+                ref
+            )
             if not gold:  # the reference's verdict only matters when gold is unknown
                 ref_labels = _reference_labels(ref, question, opts)
         if chk.correct is True:
@@ -609,25 +594,20 @@ class RubricScorer:
         sig["answer_part"] = ans_part
 
         # ---- relevance to this question ---------------------------------------------------------
-        stem_rec = len(ctx.q_bigrams & p_bi) / len(ctx.q_bigrams) if has_q else 0.0
-        opt_disc = 0
+        stem_rec = _n_common(ctx.q_bigrams, p_bi) / len(ctx.q_bigrams) if has_q else 0.0
+        # An option is discussed when its verdict is given or its text is used; content actually
+        # tied to the option texts is counted apart (verdict letters alone do not prove relevance).
+        opt_disc = opt_named = 0
         for lab, ob, otext in ctx.option_bigrams:
-            if lab in ext.verdicts or (
-                otext and (otext in pn or (ob and len(ob & p_bi) / len(ob) >= 0.6))
+            if otext and (
+                otext in pn or (len(ob) and _n_common(ob, p_bi) / len(ob) >= 0.6)
             ):
+                opt_named += 1
+                opt_disc += 1
+            elif lab in ext.verdicts:
                 opt_disc += 1
         opt_frac = opt_disc / len(opts) if has_opts else _clip(len(ext.verdicts) / 4)
-        # Content actually tied to the option texts (verdict letters alone do not prove relevance).
-        opt_text_frac = (
-            sum(
-                1
-                for _, ob, t in ctx.option_bigrams
-                if t and (t in pn or (ob and len(ob & p_bi) / len(ob) >= 0.6))
-            )
-            / len(opts)
-            if has_opts
-            else 0.0
-        )
+        opt_text_frac = opt_named / len(opts) if has_opts else 0.0
         # Relevance = is this text about THIS question: the stem counts most, option texts help.
         rel_parts = []
         if has_q:
@@ -645,7 +625,7 @@ class RubricScorer:
         novelty = 1.0
         if has_q or has_opts:
             qo = ctx.qo_bigrams
-            novelty = 1.0 - (len(p_bi & qo) / len(p_bi) if p_bi else 1.0)
+            novelty = 1.0 - (_n_common(p_bi, qo) / len(p_bi) if len(p_bi) else 1.0)
         sig.update(
             stem_recall=stem_rec,
             options_discussed=opt_frac,
@@ -662,9 +642,10 @@ class RubricScorer:
         vague_terms: list[str] = []
         cues: set[str] = set()
         med_chars = vague_chars = lex_chars = lex_func = 0
+        func_in = self._func_in_term
         for end, (t, c) in self.lexicon.iter_raw(folded, normalized=True):
             lex_chars += len(t)
-            lex_func += _term_function_chars(t)
+            lex_func += func_in[t]
             if c in _MEDICAL:
                 med_starts.append(end - len(t) + 1)
                 med_terms.add(t)
@@ -1077,7 +1058,9 @@ def _numbered_steps(text: str) -> list[str]:
     """Step numbers ("1." "2、" "3)") that open a sentence (text start or after a break, spaces allowed)."""
     out = []
     for m in _NUMBERED.finditer(text):
-        i = m.start() - 1  # the last character before the match that is not a space or tab
+        i = (
+            m.start() - 1
+        )  # the last character before the match that is not a space or tab
         while i >= 0 and text[i] in " \t":
             i -= 1
         if i < 0 or text[i] in "。;；\n":
@@ -1085,7 +1068,9 @@ def _numbered_steps(text: str) -> list[str]:
     return out
 
 
-def _coherence_jaccs(mat: np.ndarray, sizes: list[int]) -> tuple[list[float], list[float]]:
+def _coherence_jaccs(
+    mat: np.ndarray, sizes: list[int]
+) -> tuple[list[float], list[float]]:
     """Character Jaccards of the sentences (rows of ``mat``): adjacent pairs, then pairs 2 apart
     followed by pairs 3 apart (each list in sentence order).
 

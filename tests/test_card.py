@@ -160,3 +160,16 @@ def test_synthetic_flag_marks_any_build(tmp_path, capsys):
     assert main(["build", "--data-dir", str(RECORDS), "--out", str(out), "--synthetic", "--no-verify"]) == 0
     assert "SYNTHETIC" in _front_matter(out)["pretty_name"]
     assert "WARNING: SYNTHETIC DUMMY DATA" in (out / "README.md").read_text(encoding="utf-8")
+
+
+def test_add_many_equals_add_record_by_record():
+    from medcot.ingest import ingest
+
+    records = list(ingest(Path(__file__).parent / "data" / "canonical_records.jsonl").records())
+    one, many = card.StatsAccumulator(), card.StatsAccumulator()
+    for r in records:
+        one.add(r, split="train")
+    many.add_many(records[:4], split="train")
+    many.add_many(records[4:], split="train")
+    assert one == many
+    assert one.result() == many.result()

@@ -199,3 +199,44 @@ def test_verify_catches_a_damaged_file(tmp_path, hf_offline):
     victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
     with pytest.raises(MedcotError, match="'sft' does not load as written"):
         export.verify_folder(built.out_dir, built.counts(), cache_dir=hf_offline)
+
+
+def test_config_rows_equal_record_to_config():
+    from medcot import views
+
+    records = list(ingest(RECORDS).records())
+    rows = views.config_rows(schema.CONFIG_NAMES, records)
+    for name in schema.CONFIG_NAMES:
+        want = [views.record_to_config(name, r) for r in records]
+        got = rows[name]
+        if name == "default":  # the records themselves; Arrow reads only the schema's keys
+            got = [{k: r.get(k) for k in schema.DEFAULT_FEATURES} for r in got]
+        assert got == want, name
+
+
+def test_parquet_thread_writes_the_same_bytes_as_inline(tmp_path):
+    records = list(ingest(RECORDS).records())
+    inline = export.SplitWriter(config="sft", split="train", out_dir=tmp_path / "a", row_group_rows=2)
+    thread = export.ParquetThread(max_pending=1)
+    threaded = export.SplitWriter(config="sft", split="train", out_dir=tmp_path / "b", row_group_rows=2,
+                                  max_shard_bytes=1, thread=thread)
+    inline.max_shard_bytes = 1  # several shards, so opens and closes are queued too
+    inline.add(records)
+    threaded.add(records)
+    a, b = inline.close(), threaded.close()
+    thread.shutdown()
+    assert a.files == b.files and len(a.files) > 1
+    for rel in a.files:
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes()
+
+
+def test_parquet_thread_raises_the_writers_error():
+    thread = export.ParquetThread()
+
+    def boom() -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):  # from submit (if already done) or drain
+        thread.submit(boom)
+        thread.drain()
+    thread.shutdown()

@@ -105,3 +105,69 @@ def test_random_input_only_ever_raises_input_error() -> None:
             assert answer == sorted(set(answer)) and all(a.isupper() for a in answer)
         stem, embedded = split_embedded_options(s)
         assert not embedded or (stem and len(embedded) >= 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fast paths (issue 5) must return exactly what the general parsers return.
+# ---------------------------------------------------------------------------------------------
+_MARKERS = ["{L} ", "{L}.", "{L}．", "{L}、", "{L}：", "({L})", "（{L}）", "{L}", "{l}.", "{L} .", "【{L}】", "{L})", "{L}  "]
+_TEXTS = ["原发病", "B超检查", "维生素B缺乏", "A型血", " 发热 ", "", "Ｃ反应蛋白", "x", "IgA", "  ", ".", "(B)", "Ａ．", "\u3000y"]
+
+
+def _option_strings(n: int, seed: int = 5) -> list[str]:
+    import random
+
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(n):
+        labels = list("ABCDEF")[: rnd.randint(1, 6)]
+        if rnd.random() < 0.2:
+            rnd.shuffle(labels)
+        parts = [(rnd.choice(_MARKERS) if rnd.random() < 0.9 else "").format(L=x, l=x.lower()) + rnd.choice(_TEXTS) for x in labels]
+        out.append(rnd.choice(["\n", "\\n", "\r\n", "\n\n", " "]).join(parts))
+    return out
+
+
+@pytest.mark.parametrize("value", [c["input"] for c in OPTION_CASES if c["kind"] == "options" and isinstance(c["input"], str)]
+                         + _option_strings(300))
+def test_marked_lines_fast_path_equals_general_line_parser(value: str) -> None:
+    from medcot import options
+
+    text = options.normalize_text(options._LITERAL_NL.sub("\n", value))
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    fast = options._parse_marked_lines(text, len(lines))
+    if fast is not None:  # when the fast path answers, it must agree with the general one
+        assert fast == options._parse_lines(lines)
+        assert [o["label"] for o in fast] == list(options.LABELS[: len(fast)])
+
+
+def test_marked_lines_fast_path_is_taken_for_the_common_shape() -> None:
+    from medcot import options
+
+    text = "A 原发病\nB．出血部位\n(C) 出血量"
+    assert options._parse_marked_lines(text, 3) == [
+        {"label": "A", "text": "原发病"}, {"label": "B", "text": "出血部位"}, {"label": "C", "text": "出血量"}]
+    assert options._parse_marked_lines("A 甲\nC 乙", 2) is None  # a gap: general path
+    assert options._parse_marked_lines("A .\nB 乙", 2) is None  # the marker eats the whole line
+
+
+@pytest.mark.parametrize("value", ["C", "c", "ABD", "dba", "NULL", "None", "nan", "NaT", "KEY", "ANSB", "answer", "Gold",
+                                   "ABCDEFGH", "AA", "Z", "kEyA"])
+def test_plain_answer_fast_path_equals_general_path(value: str) -> None:
+    from medcot import options
+
+    def general(v: str) -> object:
+        try:  # the regex cascade of parse_answer's general string path
+            text = options._ANSWER_PREFIX.sub("", options.normalize_text(v))
+            letters = options._ANSWER_SEP.sub("", text)
+            if options.missing_placeholder(v) or not letters:
+                return "error"
+            return sorted({c.upper() for c in letters})
+        except InputError:
+            return "error"
+
+    try:
+        got: object = parse_answer(value)
+    except InputError:
+        got = "error"
+    assert got == general(value)

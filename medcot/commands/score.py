@@ -104,6 +104,7 @@ def score_command(
                                                     help="Retries on timeouts, 429 and 5xx."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for machines)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    # 4096 = scoring.DEFAULT_CHUNK_SIZE (not imported here: numpy stays out of `--help`)
     chunk_size: int = typer.Option(4096, "--chunk-size", min=1, help="Rows scored at a time: bounds the "
                                    "memory; results do not depend on it."),
 ) -> None:

@@ -113,7 +113,7 @@ def resolve_api_key(api_key_env: str, base_url: str) -> str:
         return _LOCAL_PLACEHOLDER_KEY
     raise InputError(
         f"judge: environment variable {api_key_env} is not set; the endpoint {base_url} needs an API key "
-        f"(export {api_key_env}=... or pass --api-key-env NAME)"
+        f"(export {api_key_env}=... or name another variable with --judge-api-key-env / api_key_env=)"
     )
 
 
