@@ -156,10 +156,17 @@ def _bigrams(s: str) -> np.ndarray:
 
 
 def _n_common(a: np.ndarray, b: np.ndarray) -> int:
-    """Size of the intersection of two sorted distinct arrays (``len(set(a) & set(b))``)."""
-    if len(a) > len(b):
-        a, b = b, a
-    return int(np.count_nonzero(_members(a, b))) if len(a) else 0
+    """Size of the intersection of two sorted distinct arrays (``len(set(a) & set(b))``).
+
+    Both inputs are sorted runs, so the stable sort (timsort) of their concatenation is a linear
+    merge; a value present in both appears twice in a row.
+
+    >>> _n_common(_bigrams("肝硬化"), _bigrams("硬化症"))
+    1
+    """
+    c = np.concatenate((a, b))
+    c.sort(kind="stable")
+    return int(np.count_nonzero(c[1:] == c[:-1]))
 
 
 def _codes(s: str) -> np.ndarray:
@@ -208,8 +215,36 @@ def _members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
 
 
 _SENT_BREAK = re.compile(r"[。!?;\n]")
-# Non-content characters (as textsim's char_normalize removes them), except the sentence breaks (all of them non-content characters).
+# Non-content characters (as textsim's char_normalize removes them), except the sentence breaks
+# (all of them non-content characters).
 _NON_CONTENT_KEEP_BREAKS = re.compile(r"[^\w。!?;\n]+|_+")
+_KEEP_TABLE: np.ndarray | None = None
+
+
+def _keep_table() -> np.ndarray:
+    """Boolean table over the BMP: which characters _NON_CONTENT_KEEP_BREAKS keeps.
+
+    Built once per process (~10 ms) from the regex itself, so the table and the regex agree.
+    """
+    global _KEEP_TABLE
+    if _KEEP_TABLE is None:
+        bmp = "".join(map(chr, range(0x10000)))
+        marked = re.sub(r"[^\w。!?;\n]|_", "\x00", bmp)
+        cps = np.frombuffer(
+            marked.encode("utf-32-le", "surrogatepass"), dtype=np.uint32
+        )
+        _KEEP_TABLE = cps != 0  # U+0000 itself is not kept either
+    return _KEEP_TABLE
+
+
+def _clean_keep_breaks(low: str) -> str:
+    """``_NON_CONTENT_KEEP_BREAKS.sub("", low)``, by a table look-up per character in numpy
+    (~4x faster than the regex scan on Chinese text); the regex serves text outside the BMP.
+    """
+    cps = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if not len(cps) or cps.max() >= 0x10000:
+        return _NON_CONTENT_KEEP_BREAKS.sub("", low)
+    return cps[_keep_table()[cps]].tobytes().decode("utf-32-le")
 
 
 def _sentences(folded: str) -> tuple[list[str], list[str], list[int], str]:
@@ -226,7 +261,7 @@ def _sentences(folded: str) -> tuple[list[str], list[str], list[int], str]:
     (['故选C', '甲 乙'], ['故选c', '甲乙'], [0, 5], '故选c甲乙丙')
     """
     raw = _SENT_BREAK.split(folded)
-    clean = _SENT_BREAK.split(_NON_CONTENT_KEEP_BREAKS.sub("", folded.lower()))
+    clean = _SENT_BREAK.split(_clean_keep_breaks(folded.lower()))
     sents, sent_norm, sent_start = [], [], []
     pos = 0
     for r, c in zip(raw, clean):
@@ -321,14 +356,30 @@ class _Context:
     option_bigrams: tuple  # per option: (label, bigrams, normalized text)
 
 
+# Non-content characters except a line break (the separator of _normalize_all).
+_NON_CONTENT_KEEP_NL = re.compile(r"[^\w\n]+|_+")
+
+
+def _normalize_all(texts: Sequence[str]) -> list[str]:
+    """``[char_normalize(t) for t in texts]`` in one pass over the texts joined by line breaks.
+
+    A line break changes nothing around it in NFKC or lower-casing (it never combines and is
+    neither cased nor case-ignorable), and char_normalize removes it, so the joined text
+    splits back into the same pieces. Texts that contain one are normalised one by one.
+
+    >>> _normalize_all(["Ａ（肝）", "", "故 选"])
+    ['a肝', '', '故选']
+    """
+    if any("\n" in t for t in texts):
+        return [char_normalize(t) for t in texts]
+    return _NON_CONTENT_KEEP_NL.sub("", nfkc_fold("\n".join(texts)).lower()).split("\n")
+
+
 @lru_cache(maxsize=1024)
 def _context(question: str, options: tuple) -> _Context:
-    qn = char_normalize(question)
+    qn, *option_norms = _normalize_all([question, *(t for _lab, t in options)])
     q_bi = _bigrams(qn)
-    opts = tuple(
-        (lab, _bigrams(t), t)
-        for lab, t in ((lab, char_normalize(t)) for lab, t in options)
-    )
+    opts = tuple((lab, _bigrams(t), t) for (lab, _raw), t in zip(options, option_norms))
     return _Context(
         q_bigrams=q_bi,
         qo_bigrams=_sorted_set(np.concatenate([q_bi, *(b for _lab, b, _t in opts)])),
@@ -513,6 +564,7 @@ class RubricScorer:
         """
         global _WORKER, _ROWS
         _ = self.lexicon.automaton  # built before the fork: shared copy-on-write
+        _keep_table()
         ranges = [
             (i, min(i + chunksize, len(rows))) for i in range(0, len(rows), chunksize)
         ]

@@ -139,7 +139,7 @@ def test_cli_rejects_n_and_scale_together(tmp_path: Path) -> None:
     [
         ("bench_build.py", [], 2),
         ("bench_load.py", [], 3),
-        ("bench_score.py", [], 2),
+        ("bench_score.py", [], 3),  # baseline, score_many, medcot score (streaming)
         ("bench_growth.py", ["--only", "score"], 1),
     ],
 )
