@@ -98,9 +98,13 @@ _NEG = {"错", "错误", "不正确", "×"}
 _SPLIT_LETTERS = re.compile(r"[A-H]")
 _SENT_SPAN = re.compile(r"[^。!?;\n]+")
 # Study hints appended to exam explanations ("掌握“牙槽骨”知识点", "以最新教材和大纲为准").
-_STUDY_HINT = re.compile(r"(?:掌握|熟悉|了解|记忆).{0,40}(?:知识点|考点)|以最新.{0,10}为准")
+_STUDY_HINT = re.compile(
+    r"(?:掌握|熟悉|了解|记忆).{0,40}(?:知识点|考点)|以最新.{0,10}为准"
+)
 # Option texts that mean "all of the above" (normalised: no punctuation, lower case).
-_ALL_OF_ABOVE = re.compile(r"以上(?:都|均|皆|全|全部)?(?:是|对|正确|都是|均是|都对|均对|均正确|都正确)|以上全部|全部都是")
+_ALL_OF_ABOVE = re.compile(
+    r"以上(?:都|均|皆|全|全部)?(?:是|对|正确|都是|均是|都对|均对|均正确|都正确)|以上全部|全部都是"
+)
 # Asks that expect several answers ("错误的有", "不包括哪些").
 _LETTERS_ONLY = re.compile(r"[a-h]{2,8}")
 _MULTI_ASK = re.compile(r"有$|哪些|几项")
@@ -126,7 +130,7 @@ def _span(text: str, start: int, end: int, pad: int = 12) -> str:
     return text[max(0, start - pad) : min(len(text), end + pad)].replace("\n", " ")
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1024)
 def is_negative_question(question: str | None) -> bool:
     """Whether a question asks for the exception / the wrong statement.
 
@@ -142,7 +146,7 @@ def is_negative_question(question: str | None) -> bool:
     return bool(_NEGATIVE_Q.search(_ask(question)))
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1024)
 def _ask(question: str | None) -> str:
     """The asking part of a stem: the end of its last sentence, brackets and spaces trimmed."""
     if not question:
@@ -191,7 +195,7 @@ def _option_pairs(options: Sequence | None) -> list[tuple[str, str]]:
     return _option_pairs_uncached(options)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _option_pairs_cached(options: tuple) -> list[tuple[str, str]]:
     return _option_pairs_uncached(options)
 

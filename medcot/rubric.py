@@ -120,6 +120,9 @@ _FUNCTION_CHARS = frozenset(
     "的是在和与及或了而由于为其可但则即等也都被把将从对向以之所因故此该有无不能会使"
 )
 _FUNCTION_RE = re.compile("[" + "".join(sorted(_FUNCTION_CHARS)) + "]")
+# The same set as a table over all code points: counting them is one numpy look-up.
+_FUNCTION_TABLE = np.zeros(0x110000, dtype=bool)
+_FUNCTION_TABLE[[ord(c) for c in _FUNCTION_CHARS]] = True
 _CUE_CATEGORIES = (
     "cue:basis",
     "cue:differential",
@@ -218,33 +221,36 @@ _SENT_BREAK = re.compile(r"[。!?;\n]")
 # Non-content characters (as textsim's char_normalize removes them), except the sentence breaks
 # (all of them non-content characters).
 _NON_CONTENT_KEEP_BREAKS = re.compile(r"[^\w。!?;\n]+|_+")
-_KEEP_TABLE: np.ndarray | None = None
 
 
-def _keep_table() -> np.ndarray:
-    """Boolean table over the BMP: which characters _NON_CONTENT_KEEP_BREAKS keeps.
+@lru_cache(maxsize=4)
+def _keep_table(drop: str) -> np.ndarray:
+    """Boolean table over the BMP: which characters the single-character regex ``drop`` keeps.
 
-    Built once per process (~10 ms) from the regex itself, so the table and the regex agree.
+    Built once per process and pattern (~20 ms) from the regex itself, so table and regex agree.
     """
-    global _KEEP_TABLE
-    if _KEEP_TABLE is None:
-        bmp = "".join(map(chr, range(0x10000)))
-        marked = re.sub(r"[^\w。!?;\n]|_", "\x00", bmp)
-        cps = np.frombuffer(
-            marked.encode("utf-32-le", "surrogatepass"), dtype=np.uint32
-        )
-        _KEEP_TABLE = cps != 0  # U+0000 itself is not kept either
-    return _KEEP_TABLE
+    bmp = "".join(map(chr, range(0x10000)))
+    marked = re.sub(drop, "\x00", bmp)
+    cps = np.frombuffer(marked.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return cps != 0  # U+0000 itself is never kept
 
 
-def _clean_keep_breaks(low: str) -> str:
-    """``_NON_CONTENT_KEEP_BREAKS.sub("", low)``, by a table look-up per character in numpy
-    (~4x faster than the regex scan on Chinese text); the regex serves text outside the BMP.
+_DROP_KEEP_BREAKS = r"[^\w。!?;\n]|_"
+_DROP_KEEP_NL = r"[^\w\n]|_"
+
+
+def _clean(low: str, drop: str, regex: re.Pattern) -> str:
+    """``regex.sub("", low)`` (``regex`` removes runs of what ``drop`` matches), by a table
+    look-up per character in numpy (~4x faster than the regex scan on Chinese text); the regex
+    itself serves text outside the BMP.
+
+    >>> _clean("a_b，。c", _DROP_KEEP_BREAKS, _NON_CONTENT_KEEP_BREAKS)
+    'ab。c'
     """
     cps = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     if not len(cps) or cps.max() >= 0x10000:
-        return _NON_CONTENT_KEEP_BREAKS.sub("", low)
-    return cps[_keep_table()[cps]].tobytes().decode("utf-32-le")
+        return regex.sub("", low)
+    return cps[_keep_table(drop)[cps]].tobytes().decode("utf-32-le")
 
 
 def _sentences(folded: str) -> tuple[list[str], list[str], list[int], str]:
@@ -261,7 +267,9 @@ def _sentences(folded: str) -> tuple[list[str], list[str], list[int], str]:
     (['故选C', '甲 乙'], ['故选c', '甲乙'], [0, 5], '故选c甲乙丙')
     """
     raw = _SENT_BREAK.split(folded)
-    clean = _SENT_BREAK.split(_clean_keep_breaks(folded.lower()))
+    clean = _SENT_BREAK.split(
+        _clean(folded.lower(), _DROP_KEEP_BREAKS, _NON_CONTENT_KEEP_BREAKS)
+    )
     sents, sent_norm, sent_start = [], [], []
     pos = 0
     for r, c in zip(raw, clean):
@@ -372,7 +380,8 @@ def _normalize_all(texts: Sequence[str]) -> list[str]:
     """
     if any("\n" in t for t in texts):
         return [char_normalize(t) for t in texts]
-    return _NON_CONTENT_KEEP_NL.sub("", nfkc_fold("\n".join(texts)).lower()).split("\n")
+    low = nfkc_fold("\n".join(texts)).lower()
+    return _clean(low, _DROP_KEEP_NL, _NON_CONTENT_KEEP_NL).split("\n")
 
 
 @lru_cache(maxsize=1024)
@@ -564,7 +573,8 @@ class RubricScorer:
         """
         global _WORKER, _ROWS
         _ = self.lexicon.automaton  # built before the fork: shared copy-on-write
-        _keep_table()
+        _keep_table(_DROP_KEEP_BREAKS)
+        _keep_table(_DROP_KEEP_NL)
         ranges = [
             (i, min(i + chunksize, len(rows))) for i in range(0, len(rows), chunksize)
         ]
@@ -717,7 +727,7 @@ class RubricScorer:
         # "心功能不全" or "不稳定型心绞痛" glue nothing, and a list of such terms is still a list.
         free_chars = n_chars - lex_chars
         func_rate = (
-            (len(_FUNCTION_RE.findall(pn)) - lex_func) / free_chars
+            (_count_function_chars(pn) - lex_func) / free_chars
             if free_chars > 0
             else 0.0
         )
@@ -1100,10 +1110,19 @@ class RubricScorer:
         )
 
 
-@lru_cache(maxsize=65536)
 def _term_function_chars(term: str) -> int:
-    """Number of prose function characters inside a lexicon term (cached per term)."""
+    """Number of prose function characters inside a lexicon term (tabulated per scorer)."""
     return sum(1 for ch in term if ch in _FUNCTION_CHARS)
+
+
+def _count_function_chars(text: str) -> int:
+    """``len(_FUNCTION_RE.findall(text))`` through a table look-up per code point.
+
+    >>> _count_function_chars("肝的功能是代谢"), len(_FUNCTION_RE.findall("肝的功能是代谢"))
+    (3, 3)
+    """
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return int(np.count_nonzero(_FUNCTION_TABLE[cps]))
 
 
 def _numbered_steps(text: str) -> list[str]:

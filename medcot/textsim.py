@@ -90,7 +90,7 @@ def nfkc_fold(text: str) -> str:
     )
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1024)
 def char_normalize(text: str) -> str:
     """Return the characters that similarity is computed on.
 
