@@ -551,7 +551,7 @@ def render_prose(
         "### This build",
         "",
         "`medcot build` read the raw release files, mapped English or Chinese column names onto the canonical",
-        "schema, parsed options and answers, normalised text (Unicode NFKC where safe, whitespace), rejected",
+        "schema, parsed options and answers, normalised text (full-width letters and digits folded, whitespace tidied; Chinese punctuation kept as written), rejected",
         "rows that fail validation (empty question or explanation, answer not among the options, duplicates,",
         "unreadable rows) and derived the `qa`, `sft` and `reasoning` configs from the same records.",
         "",

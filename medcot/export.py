@@ -626,8 +626,14 @@ def verify_folder(
                         problems.append(f"{split}: features {ds[split].features} != schema {want}")
                     files = [f for pattern in declared.get(cfg, {}).get(split, []) for f in sorted(folder.glob(pattern))]
                     try:
-                        if next(iter(ds[split]), None) is None:
-                            problems.append(f"{split}: yields no rows")
+                        rows = iter(ds[split])
+                        try:
+                            if next(rows, None) is None:
+                                problems.append(f"{split}: yields no rows")
+                        finally:
+                            # an abandoned Arrow-backed stream can abort the interpreter at exit
+                            # (datasets#7879 / arrow#45214): close it now
+                            getattr(rows, "close", lambda: None)()
                         loaded[cfg][split] = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
                     except Exception as exc:  # a damaged file fails in pyarrow or datasets, with many types
                         loaded[cfg][split] = -1
@@ -637,6 +643,7 @@ def verify_folder(
                 if problems:
                     raise MedcotError(f"{out_dir}: config {cfg!r} does not load as written: " + "; ".join(problems))
     finally:
+        gc.collect()  # release the closed streams' Arrow readers before the interpreter exits
         if bars:
             datasets.enable_progress_bars()
     return loaded
