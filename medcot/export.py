@@ -81,12 +81,15 @@ def ingest_source(
     sources: Path | str | Sequence[Path | str],
     *,
     aliases: Path | str | None = None,
+    seed: int | None = None,
 ) -> Any:
     """Ingest raw release files (a file, a folder or a list) into canonical records + rejects.
 
     Args:
         sources: What to read.
         aliases: Optional user alias file extending the column alias table.
+        seed: Seed of the stratified split for records without a split of their own
+            (default ``schema.DEFAULT_SPLIT_SEED``).
 
     Returns:
         The :class:`medcot.ingest.IngestResult`.
@@ -97,6 +100,8 @@ def ingest_source(
     kwargs: dict[str, Any] = {}
     if aliases is not None:
         kwargs["aliases"] = aliases
+    if seed is not None:
+        kwargs["seed"] = seed
     result = ingest(source, **kwargs)
     records = sum(len(v) for v in result.splits.values())
     if result.rows_in != records + len(result.rejects):  # the ingest contract; never lose a row silently
@@ -123,10 +128,11 @@ def split_method_text(result: Any) -> str:
     "The splits are the release's own (a split column or per-split files)."
     """
     origin = getattr(result, "split_origin", None)
+    seed = getattr(result, "split_seed", schema.DEFAULT_SPLIT_SEED)
     train, val, test = schema.DEFAULT_SPLIT_RATIOS
     seeded = (
         f"a deterministic stratified split made by `medcot` (train/validation/test = "
-        f"{train:.0%}/{val:.0%}/{test:.0%}, seed {schema.DEFAULT_SPLIT_SEED}), identical across runs and machines"
+        f"{train:.0%}/{val:.0%}/{test:.0%}, seed {seed}), identical across runs and machines"
     )
     if origin == "release":
         return "The splits are the release's own (a split column or per-split files)."
@@ -529,6 +535,7 @@ def build(
     repo_id: str = "org/medcot",
     max_shard_bytes: int = MAX_SHARD_BYTES,
     synthetic: bool | None = None,
+    seed: int | None = None,
 ) -> BuildResult:
     """``medcot build``: ingest ``data_dir`` (default: bundled dummy_data) and export to ``out_dir``.
 
@@ -543,6 +550,8 @@ def build(
         repo_id: Repo id used in the card's loading examples.
         max_shard_bytes: Arrow bytes per Parquet shard.
         synthetic: Mark the card as synthetic; ``None`` = only when reading the bundled dummy_data.
+        seed: Seed of the stratified split for records the release does not assign to a split
+            (default ``schema.DEFAULT_SPLIT_SEED``; the card quotes the seed used).
 
     Returns:
         A :class:`BuildResult`.
@@ -562,7 +571,7 @@ def build(
     license_id = card.check_license(license_id)
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise InputError(f"--out {out}: folder is not empty; pass --overwrite to replace a previous build")
-    result = ingest_source(source, aliases=aliases)
+    result = ingest_source(source, aliases=aliases, seed=seed)
     synthetic = is_synthetic(source) if synthetic is None else synthetic
     built = export(
         result, out, license_id=license_id, synthetic=synthetic, overwrite=overwrite,

@@ -248,6 +248,7 @@ class IngestResult:
     file_stats: dict[str, FileStats] = field(default_factory=dict)
     blank_rows: int = 0
     split_origin: str = "release"  # "release", "seeded" or "mixed"
+    split_seed: int = schema.DEFAULT_SPLIT_SEED  # seed of the seeded split (the card quotes it)
     # ``splits`` values are lists (when built by hand) or :class:`SplitRecords` read from a spill file.
 
     @property
@@ -1114,6 +1115,7 @@ def _ingest_files(files: list[Path], table: AliasTable, ratios: Mapping[str, flo
         file_stats=stats,
         blank_rows=sum(s.blank_rows for s in stats.values()),
         split_origin=origin if store.n else "release",
+        split_seed=seed,
     )
     assert result.rows_in == result.n_records + len(result.rejects), "rows in != records + rejects"
     return result

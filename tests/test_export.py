@@ -240,3 +240,26 @@ def test_parquet_thread_raises_the_writers_error():
         thread.submit(boom)
         thread.drain()
     thread.shutdown()
+
+
+def test_seed_option_sets_the_seeded_split_and_the_card_quotes_it(tmp_path, hf_offline):
+    # 40 synthetic rows with no split column: every record goes through the seeded split.
+    rows = [
+        {"question": f"（合成示例）第{i}题：下列哪项是正确的", "options": "A 甲\nB 乙\nC 丙\nD 丁",
+         "answer": "ABCD"[i % 4], "explanation": f"（合成示例）第{i}题的解析，逐项分析后得出结论。"}
+        for i in range(40)
+    ]
+    raw = tmp_path / "release.jsonl"
+    raw.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    membership = {}
+    for seed in (1, 2):
+        out = tmp_path / f"out{seed}"
+        assert main(["build", "--data-dir", str(raw), "--out", str(out), "--seed", str(seed), "--no-verify"]) == 0
+        text = (out / "README.md").read_text(encoding="utf-8")
+        assert f"seed {seed})" in text and "no split of its own" in text
+        membership[seed] = {
+            split: sorted(pq.read_table(out / "data" / "default" / f"{split}-00000-of-00001.parquet").column("id").to_pylist())
+            for split in ("train", "validation", "test")
+        }
+    assert membership[1] != membership[2]
+    assert sorted(sum(membership[1].values(), [])) == sorted(sum(membership[2].values(), []))

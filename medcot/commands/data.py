@@ -23,13 +23,14 @@ def build_cmd(
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip loading every config back with datasets.load_dataset."),
     repo_id: str = typer.Option("org/medcot", "--repo", help="Repo id shown in the card's loading examples."),
     synthetic: Optional[bool] = typer.Option(None, "--synthetic/--not-synthetic", help="Mark the card as synthetic data (default: only for the bundled dummy_data)."),
+    seed: int = typer.Option(schema.DEFAULT_SPLIT_SEED, "--seed", help="Seed of the stratified split for records without a split of their own."),
 ) -> None:
     """Build a Hub-ready dataset folder: data/<config>/<split>-*.parquet + README.md card."""
     from medcot import card, export
 
     result = export.build(
         out, data_dir=data_dir, license_id=license_id, aliases=aliases, rejects_path=rejects,
-        overwrite=overwrite, verify=not no_verify, repo_id=repo_id, synthetic=synthetic,
+        overwrite=overwrite, verify=not no_verify, repo_id=repo_id, synthetic=synthetic, seed=seed,
     )
     if result.synthetic:
         typer.secho("note: built from the bundled SYNTHETIC dummy_data (the card says so)", fg=typer.colors.YELLOW)
