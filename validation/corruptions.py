@@ -131,6 +131,23 @@ def load_external_terms(path: str | Path | None, *, min_len: int = 3) -> list[st
     return out
 
 
+def _rewrite_spans(text: str, spans: list[tuple[int, int]], rewrite: Callable[[str], str]) -> str:
+    """Replace each span (sorted; a span overlapping an earlier kept one is skipped) by ``rewrite(segment)``.
+
+    >>> _rewrite_spans("abcdef", [(3, 5), (0, 2), (1, 4)], str.upper)
+    'ABcDEf'
+    """
+    out, last = [], 0
+    for start, end in sorted(spans):
+        if start < last:
+            continue
+        out.append(text[last:start])
+        out.append(rewrite(text[start:end]))
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
 def _swap_letters(text: str, a: str, b: str) -> str:
     table = str.maketrans({a: b, b: a})
     spans: list[tuple[int, int]] = []
@@ -140,18 +157,7 @@ def _swap_letters(text: str, a: str, b: str) -> str:
     for rx in (_CONCLUSION, _BARE):
         for m in rx.finditer(text):
             spans.append(m.span(1))
-    if not spans:
-        return text
-    spans.sort()
-    out, last = [], 0
-    for s, e in spans:
-        if s < last:
-            continue
-        out.append(text[last:s])
-        out.append(text[s:e].translate(table))
-        last = e
-    out.append(text[last:])
-    return "".join(out)
+    return _rewrite_spans(text, spans, lambda segment: segment.translate(table))
 
 
 def answer_flip(
@@ -270,16 +276,7 @@ def vague_terms(
             spans.append(m.span())
     if not spans:
         return None
-    spans.sort()
-    out, last = [], 0
-    for s, e in spans:
-        if s < last:
-            continue
-        out.append(text[last:s])
-        out.append(rng.choice(_VAGUE_PHRASES))
-        last = e
-    out.append(text[last:])
-    new = "".join(out)
+    new = _rewrite_spans(text, spans, lambda _segment: rng.choice(_VAGUE_PHRASES))
     return new if new != text else None
 
 
