@@ -284,6 +284,15 @@ def hf_env(cache_root: str | Path) -> dict[str, str]:
     return env
 
 
+def add_common_args(ap: Any, *, smoke_help: str) -> None:
+    """The options every bench script shares: --seed, --smoke, --json, --workdir, --timeout."""
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--smoke", action="store_true", help=smoke_help)
+    ap.add_argument("--json", dest="json_out", default=None, help="also write the figures as JSON")
+    ap.add_argument("--workdir", default=None, help="keep inputs/outputs here instead of a temp dir")
+    ap.add_argument("--timeout", type=float, default=None, help="per-step timeout in seconds")
+
+
 @contextmanager
 def workdir(keep: str | None = None) -> Iterator[Path]:
     """A temporary working directory, removed afterwards unless ``keep`` names a directory to use."""
