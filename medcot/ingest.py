@@ -139,8 +139,11 @@ class RecordStore:
         fd, self.path = tempfile.mkstemp(prefix="medcot-ingest-", suffix=".spill")
         self._sink: BinaryIO | None = os.fdopen(fd, "wb")
         self._buffer: list[dict[str, Any]] = []
-        self._finalizer = weakref.finalize(self, _remove_file, self.path)
-        self._index: list[tuple[int, int, int]] = []  # (first row, byte offset, byte length) per batch
+        # Spill files: this store's own (index 0) plus segments written by parallel readers.
+        self._files: list[str] = [self.path]
+        self._finalizer = weakref.finalize(self, _remove_files, self._files)
+        # Per batch: (first row, file number, byte offset, byte length, positions dropped on read).
+        self._index: list[tuple[int, int, int, int, tuple[int, ...]]] = []
         self._offset = 0
         self.n = 0
 
@@ -156,7 +159,7 @@ class RecordStore:
         if self._buffer:
             assert self._sink is not None, "RecordStore is closed"
             blob = marshal.dumps(self._buffer)
-            self._index.append((self.n - len(self._buffer), self._offset, len(blob)))
+            self._index.append((self.n - len(self._buffer), 0, self._offset, len(blob), ()))
             self._sink.write(blob)
             self._offset += len(blob)
             self._buffer = []
@@ -168,20 +171,76 @@ class RecordStore:
             self._sink.close()
             self._sink = None
 
+    def new_segment(self) -> str:
+        """A fresh spill file for another process to write batches into; removed with the store.
+
+        Fill it with :func:`_write_spill_batches` (``marshal``-ed lists of records) and register
+        its batches with :meth:`add_segment`.
+        """
+        fd, path = tempfile.mkstemp(prefix="medcot-ingest-", suffix=".spill")
+        os.close(fd)
+        self._files.append(path)
+        return path
+
+    def add_segment(self, path: str, batches: Sequence[tuple[int, int, int]], drop: Iterable[int] = ()) -> int:
+        """Append the records of a segment file after those added so far, in its batch order.
+
+        Args:
+            path: a file from :meth:`new_segment`.
+            batches: ``(records, byte offset, byte length)`` per batch, in order.
+            drop: positions (0-based, over the whole segment) of records left out on reading
+                (rows rejected after the segment was written, such as duplicates).
+
+        Returns:
+            The number of records added.
+        """
+        self._flush()  # records added before the segment keep their place
+        file_no = self._files.index(path)
+        dropped = sorted(set(drop))
+        start = added = 0
+        for count, offset, length in batches:
+            skip = tuple(p - start for p in dropped if start <= p < start + count)
+            if count > len(skip):
+                self._index.append((self.n, file_no, offset, length, skip))
+                self.n += count - len(skip)
+                added += count - len(skip)
+            start += count
+        return added
+
     def batches(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:
         """``(first row index, records)`` in input order, read one batch at a time (bounded memory)."""
         self.close()
-        with open(self.path, "rb") as f:
-            for first, offset, length in self._index:
+        handles: dict[int, BinaryIO] = {}
+        try:
+            for first, file_no, offset, length, skip in self._index:
+                f = handles.get(file_no)
+                if f is None:
+                    f = handles[file_no] = open(self._files[file_no], "rb")
                 f.seek(offset)
-                yield first, marshal.loads(f.read(length))
+                batch = marshal.loads(f.read(length))
+                if skip:
+                    dropped = set(skip)
+                    batch = [r for i, r in enumerate(batch) if i not in dropped]
+                yield first, batch
+        finally:
+            for f in handles.values():
+                f.close()
 
 
-def _remove_file(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
+def _write_spill_batches(records: list[dict[str, Any]], sink: BinaryIO, offset: int, index: list[tuple[int, int, int]]) -> int:
+    """Marshal ``records`` as one batch onto ``sink`` at ``offset``; note it in ``index``; returns the new offset."""
+    blob = marshal.dumps(records)
+    sink.write(blob)
+    index.append((len(records), offset, len(blob)))
+    return offset + len(blob)
+
+
+def _remove_files(paths: list[str]) -> None:
+    for path in paths:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 class SplitRecords(Sequence):  # type: ignore[type-arg]

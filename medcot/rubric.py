@@ -361,7 +361,10 @@ class _Context:
     q_bigrams: np.ndarray  # question content bigrams (see _bigrams)
     qo_bigrams: np.ndarray  # question + options content bigrams
     qo_chars: np.ndarray  # question + options content characters (sorted code points)
-    option_bigrams: tuple  # per option: (label, bigrams, normalized text)
+    options: tuple  # per option: (label, normalized text)
+    opt_bigrams: np.ndarray  # every option's distinct bigrams, option after option
+    opt_index: np.ndarray  # the option (0-based) each of opt_bigrams belongs to
+    opt_sizes: list  # number of distinct bigrams per option
 
 
 # Non-content characters except a line break (the separator of _normalize_all).
@@ -386,14 +389,32 @@ def _normalize_all(texts: Sequence[str]) -> list[str]:
 
 @lru_cache(maxsize=1024)
 def _context(question: str, options: tuple) -> _Context:
-    qn, *option_norms = _normalize_all([question, *(t for _lab, t in options)])
-    q_bi = _bigrams(qn)
-    opts = tuple((lab, _bigrams(t), t) for (lab, _raw), t in zip(options, option_norms))
+    """Content bigrams and characters of a question and its options.
+
+    The bigrams of all texts come from one pass over the normalised texts joined by line breaks
+    (a break never survives normalisation, so it only marks where a text ends): each bigram is
+    keyed by its text, and pairs that span a break are dropped.
+    """
+    texts = _normalize_all([question, *(t for _lab, t in options)])
+    joined = "\n".join(texts)
+    u = np.frombuffer(joined.encode("utf-16-le"), dtype=np.uint16)
+    brk = u == 10
+    within = ~(brk[:-1] | brk[1:])
+    text_id = np.cumsum(brk)[:-1][within].astype(np.uint64)
+    bigrams = ((u[:-1].astype(np.uint32) << 16) | u[1:])[within]
+    keys = _sorted_set((text_id << 32) | bigrams)  # by text, then bigram
+    key_text = (keys >> 32).astype(np.intp)
+    key_bigram = (keys & 0xFFFFFFFF).astype(np.uint32)
+    in_opt = key_text > 0
+    opt_index = key_text[in_opt] - 1
     return _Context(
-        q_bigrams=q_bi,
-        qo_bigrams=_sorted_set(np.concatenate([q_bi, *(b for _lab, b, _t in opts)])),
-        qo_chars=np.sort(_codes(qn + "".join(t for _lab, _b, t in opts))),
-        option_bigrams=opts,
+        q_bigrams=key_bigram[~in_opt],
+        qo_bigrams=_sorted_set(key_bigram),
+        qo_chars=np.sort(_codes(joined.replace("\n", ""))),
+        options=tuple((lab, t) for (lab, _raw), t in zip(options, texts[1:])),
+        opt_bigrams=key_bigram[in_opt],
+        opt_index=opt_index,
+        opt_sizes=np.bincount(opt_index, minlength=len(options)).tolist(),
     )
 
 
@@ -451,9 +472,7 @@ class RubricScorer:
         )
         self.calibration = calibration
         # Prose function characters inside each lexicon term (looked up per match on the hot path).
-        self._func_in_term = {
-            t: _term_function_chars(t) for t in self.lexicon.categories
-        }
+        self._func_in_term = [_term_function_chars(t) for t, _c in self.lexicon.entries]
         if calibration is not None and not callable(
             getattr(calibration, "apply", None)
         ):
@@ -597,8 +616,8 @@ class RubricScorer:
             return True
         if len(chunk) > 8:
             return False
-        hits = self.lexicon.iter_raw(chunk, normalized=True)
-        return any(2 * len(t) >= len(chunk) for _, (t, _c) in hits)
+        hits = self.lexicon.match_indexes(chunk, normalized=True)
+        return any(2 * (e - s) >= len(chunk) for _i, s, e in hits)
 
     def _score(
         self, pred: str, ref: str, question: str, opts: tuple, gold: tuple | None
@@ -660,10 +679,11 @@ class RubricScorer:
         # An option is discussed when its verdict is given or its text is used; content actually
         # tied to the option texts is counted apart (verdict letters alone do not prove relevance).
         opt_disc = opt_named = 0
-        for lab, ob, otext in ctx.option_bigrams:
-            if otext and (
-                otext in pn or (len(ob) and _n_common(ob, p_bi) / len(ob) >= 0.6)
-            ):
+        opt_common = np.bincount(
+            ctx.opt_index[_members(ctx.opt_bigrams, p_bi)], minlength=len(opts)
+        ).tolist()
+        for (lab, otext), n_ob, n_common in zip(ctx.options, ctx.opt_sizes, opt_common):
+            if otext and (otext in pn or (n_ob and n_common / n_ob >= 0.6)):
                 opt_named += 1
                 opt_disc += 1
             elif lab in ext.verdicts:
@@ -697,7 +717,7 @@ class RubricScorer:
         )
 
         # ---- lexicon ------------------------------------------------------------------------------
-        # One pass over the automaton's raw (end, (term, category)) hits: building Match objects
+        # One pass over the automaton's raw (entry index, start, end) hits: building Match objects
         # or several filtered lists costs more than the matching itself.
         med_starts: list[int] = []
         med_terms: set[str] = set()
@@ -705,11 +725,13 @@ class RubricScorer:
         cues: set[str] = set()
         med_chars = vague_chars = lex_chars = lex_func = 0
         func_in = self._func_in_term
-        for end, (t, c) in self.lexicon.iter_raw(folded, normalized=True):
-            lex_chars += len(t)
-            lex_func += func_in[t]
+        entries = self.lexicon.entries
+        for i, start, end in self.lexicon.match_indexes(folded, normalized=True):
+            t, c = entries[i]
+            lex_chars += end - start
+            lex_func += func_in[i]
             if c in _MEDICAL:
-                med_starts.append(end - len(t) + 1)
+                med_starts.append(start)
                 med_terms.add(t)
                 med_chars += len(t)
             elif c == "vague":

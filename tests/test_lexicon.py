@@ -43,6 +43,56 @@ def test_longest_non_overlapping_matches() -> None:
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
 
 
+def _leftmost_longest(terms: set[str], text: str) -> list[tuple[int, int, str]]:
+    """Reference: scan left to right; at each position take the longest term starting there."""
+    out, i = [], 0
+    longest = max(map(len, terms))
+    while i < len(text):
+        hit = next(
+            (text[i : i + n] for n in range(longest, 0, -1) if text[i : i + n] in terms),
+            None,
+        )
+        if hit:
+            out.append((i, i + len(hit), hit))
+            i += len(hit)
+        else:
+            i += 1
+    return out
+
+
+@pytest.mark.parametrize(
+    ("terms", "text"),
+    [
+        # pyahocorasick's iter_long missed these (WojciechMula/pyahocorasick#133, #185).
+        (["知识产权", "国家知识产权局"], "国家知识产权"),
+        (["bc", "abcdefg"], "abcdxbc"),
+        (["ab", "abcabd"], "zzabcabdzz"),
+        (["血小板", "血小板减少性紫癜", "减少"], "特发性血小板减少性紫"),
+    ],
+)
+def test_leftmost_longest_known_misses(terms: list[str], text: str) -> None:
+    lex = Lexicon([(t, "user") for t in terms])
+    got = [(m.start, m.end, m.term) for m in lex.find(text)]
+    assert got == _leftmost_longest(set(terms), text)
+    assert got  # every case has at least one match
+
+
+def test_leftmost_longest_matches_reference_on_random_texts() -> None:
+    import random
+
+    rng = random.Random(7)
+    for _ in range(300):
+        alphabet = "肝硬化癌症"[: rng.randint(2, 5)]
+        terms = {
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(2, 5)))
+            for _ in range(rng.randint(1, 8))
+        }
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        lex = Lexicon([(t, "user") for t in sorted(terms)])
+        got = [(m.start, m.end, m.term) for m in lex.find(text)]
+        assert got == _leftmost_longest(terms, text), (sorted(terms), text)
+
+
 def test_vague_words_detected() -> None:
     lex = load_builtin()
     assert lex.count("这个东西会导致那个病和一些问题")["vague"] == 3

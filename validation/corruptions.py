@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 
 from medcot.answer import _BARE, _BRACKET, _CONCLUSION, _VERDICT, extract_answer
 
@@ -95,17 +95,15 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in _SENT.findall(fold(text)) if s.strip()]
 
 
-def build_term_automaton(terms: Sequence[str]) -> ahocorasick.Automaton:
-    """Aho-Corasick automaton over ``terms`` (longest-match replacement).
+def build_term_automaton(terms: Sequence[str]) -> ahocorasick_rs.AhoCorasick:
+    """Aho-Corasick automaton over ``terms`` (leftmost-longest matches, for replacement).
 
-    >>> len(build_term_automaton(["胰头癌", "黄疸"]))
-    2
+    >>> build_term_automaton(["胰头癌", "黄疸"]).find_matches_as_indexes("胰头癌致黄疸")
+    [(0, 0, 3), (1, 4, 6)]
     """
-    a = ahocorasick.Automaton()
-    for t in terms:
-        a.add_word(t, t)
-    a.make_automaton()
-    return a
+    return ahocorasick_rs.AhoCorasick(
+        list(terms), matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
+    )
 
 
 def load_external_terms(path: str | Path | None, *, min_len: int = 3) -> list[str]:
@@ -256,7 +254,7 @@ def vague_terms(
     items: Sequence[dict],
     rng: random.Random,
     *,
-    automaton: ahocorasick.Automaton | None = None,
+    automaton: ahocorasick_rs.AhoCorasick | None = None,
     **_: Any,
 ) -> str | None:
     """Medical terms (external list via ``automaton`` + option texts) replaced by vague phrases.
@@ -268,9 +266,8 @@ def vague_terms(
     text = fold(item["cot"])
     terms = {fold(o["text"]) for o in item["options"] if len(fold(o["text"])) >= 2}
     spans: list[tuple[int, int]] = []
-    if automaton is not None and len(automaton):
-        for end, t in automaton.iter_long(text):
-            spans.append((end - len(t) + 1, end + 1))
+    if automaton is not None:
+        spans += [(start, end) for _i, start, end in automaton.find_matches_as_indexes(text)]
     for t in terms:
         for m in re.finditer(re.escape(t), text):
             spans.append(m.span())
