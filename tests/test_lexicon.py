@@ -63,7 +63,8 @@ def _leftmost_longest(terms: set[str], text: str) -> list[tuple[int, int, str]]:
 @pytest.mark.parametrize(
     ("terms", "text"),
     [
-        # pyahocorasick's iter_long missed these (WojciechMula/pyahocorasick#133, #185).
+        # pyahocorasick 2.3's iter_long returned nothing for the first
+        # (WojciechMula/pyahocorasick#133); the others are neighbouring cases of that bug.
         (["知识产权", "国家知识产权局"], "国家知识产权"),
         (["bc", "abcdefg"], "abcdxbc"),
         (["ab", "abcabd"], "zzabcabdzz"),
@@ -75,6 +76,16 @@ def test_leftmost_longest_known_misses(terms: list[str], text: str) -> None:
     got = [(m.start, m.end, m.term) for m in lex.find(text)]
     assert got == _leftmost_longest(set(terms), text)
     assert got  # every case has at least one match
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [("特发性血小板减少", "血小板"), ("急性肾小球", "肾小球"), ("是病毒性", "毒性")],
+)
+def test_builtin_finds_term_inside_unfinished_longer_term(text: str, term: str) -> None:
+    # Each text is the start of a longer built-in term (特发性血小板减少性紫癜, ...) that is cut
+    # off; the shorter term inside must still be found (pyahocorasick's iter_long missed it).
+    assert term in [m.term for m in load_builtin().find(text)]
 
 
 def test_leftmost_longest_matches_reference_on_random_texts() -> None:
