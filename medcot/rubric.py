@@ -39,6 +39,7 @@ import gc
 import itertools
 import logging
 import multiprocessing as mp
+import operator
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -204,7 +205,8 @@ def _sentence_matrix(sentences: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     # np.unique(..., return_inverse=True) does the same with more Python overhead per call.
     vocab = _sorted_set(codes)
     mat = np.zeros((len(sentences), len(vocab)))
-    mat[sid, np.searchsorted(vocab, codes)] = 1.0
+    # One flat index per character: cheaper than a (row, column) fancy assignment.
+    mat.reshape(-1)[sid * len(vocab) + vocab.searchsorted(codes)] = 1.0
     return mat, vocab
 
 
@@ -270,15 +272,18 @@ def _sentences(folded: str) -> tuple[list[str], list[str], list[int], str]:
     clean = _SENT_BREAK.split(
         _clean(folded.lower(), _DROP_KEEP_BREAKS, _NON_CONTENT_KEEP_BREAKS)
     )
-    sents, sent_norm, sent_start = [], [], []
-    pos = 0
-    for r, c in zip(raw, clean):
-        if len(c) >= 2:
-            sents.append(r)
-            sent_norm.append(c)
-            sent_start.append(pos)
-        pos += len(r) + 1
-    return sents, sent_norm, sent_start, "".join(clean)
+    # Offsets and the keep-mask come from C-level map/accumulate/compress: a Python loop over
+    # the ~20 pieces of a typical text costs more than everything else here.
+    # start of piece i = the lengths of the pieces before it + one break after each
+    starts = map(operator.add, itertools.accumulate(map(len, raw), initial=0), itertools.count())
+    keep = [len(c) >= 2 for c in clean]
+    return (
+        list(itertools.compress(raw, keep)),
+        list(itertools.compress(clean, keep)),
+        list(itertools.compress(starts, keep)),
+        "".join(clean),
+    )
+
 
 
 def _fold(text: str) -> str:
@@ -797,7 +802,7 @@ class RubricScorer:
         )
 
         # ---- structure -------------------------------------------------------------------------------
-        conn = {m.group(0) for m in _CONNECTIVES.finditer(folded)}
+        conn = set(_CONNECTIVES.findall(folded))
         s_steps = _clip((n_sent - 1) / 4)
         s_conn = _clip(len(conn) / 4)
         concl_sentence = None
@@ -1199,17 +1204,12 @@ def _order_agreement(
     ok = vocab[pos] == ref_codes
     ref_mat = np.zeros((n_ref, len(vocab)))
     ref_mat[ref_ids[ok], pos[ok]] = 1.0
-    inter = (mat @ ref_mat.T).astype(np.int64).tolist()
-    idx = []
-    for la, row in zip(sizes, inter):
-        best, bj = -1, 0.2
-        for j in range(n_ref):
-            u = la + ref_sizes[j] - row[j]
-            v = row[j] / u if u else 0.0
-            if v > bj:
-                best, bj = j, v
-        if best >= 0:
-            idx.append(best)
+    inter = mat @ ref_mat.T  # exact small integers
+    union = np.add.outer(np.asarray(sizes, dtype=np.float64), ref_sizes) - inter
+    jacc = np.divide(inter, union, out=np.zeros_like(inter), where=union != 0)
+    # Each sentence's best match (the first one on ties) if its Jaccard exceeds 0.2.
+    best = jacc.argmax(axis=1)
+    idx = best[jacc[np.arange(len(best)), best] > 0.2].tolist()
     if len(idx) < 3:
         return None
     pairs = conc = 0
