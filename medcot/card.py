@@ -11,23 +11,26 @@ config, which ``datasets`` applies on load.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import operator
 import re
 import statistics as pystats
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import datasets
-from datasets.info import DatasetInfosDict
-from datasets.utils.metadata import MetadataConfigs
-from huggingface_hub import DatasetCard, DatasetCardData
-
-from medcot import schema, views
+# Light at import time (`medcot build` imports `datasets` in a thread while its workers parse):
+# the constants here; `datasets`, huggingface_hub's card classes, the Features (medcot.schema)
+# and the views are imported by the functions that need them.
+from medcot import constants
 from medcot.errors import InputError
+
+if TYPE_CHECKING:
+    from huggingface_hub import DatasetCardData
 
 logger = logging.getLogger(__name__)
 
@@ -78,9 +81,9 @@ class StatsAccumulator:
         self.option_counts[len(record["options"])] += 1
         self.multi_answer += len(record["answer"]) > 1
         rubric = record.get("rubric")
-        if rubric and any(rubric.get(k) is not None for k in (*schema.RUBRIC_DIMENSIONS, "overall")):
+        if rubric and any(rubric.get(k) is not None for k in (*constants.RUBRIC_DIMENSIONS, "overall")):
             self.with_rubric += 1
-            for key in (*schema.RUBRIC_DIMENSIONS, "overall"):
+            for key in (*constants.RUBRIC_DIMENSIONS, "overall"):
                 if rubric.get(key) is not None:
                     self.rubric_sums[key] += float(rubric[key])
                     self.rubric_counts[key] += 1
@@ -110,16 +113,19 @@ class StatsAccumulator:
         self.sources.update([r.get("source") or "(unknown)" for r in records])
         self.option_counts.update([len(r["options"]) for r in records])
         self.multi_answer += sum(len(r["answer"]) > 1 for r in records)
-        keys = (*schema.RUBRIC_DIMENSIONS, "overall")
+        keys = (*constants.RUBRIC_DIMENSIONS, "overall")
         sums, counts = self.rubric_sums, self.rubric_counts
-        for r in records:
-            rubric = r.get("rubric")
-            if rubric and any(rubric.get(k) is not None for k in keys):
-                self.with_rubric += 1
-                for key in keys:
-                    if rubric.get(key) is not None:
-                        sums[key] += float(rubric[key])
-                        counts[key] += 1
+        # Column by column: the scores of one dimension in record order, summed left to right
+        # (reduce, not sum(): sum() may compensate rounding, += never does).
+        rubrics = [rb for rb in [r.get("rubric") for r in records] if rb]
+        columns = [[rb.get(key) for rb in rubrics] for key in keys]
+        for key, column in zip(keys, columns):
+            values = [float(v) for v in column if v is not None]
+            if values:
+                sums[key] = functools.reduce(operator.add, values, sums[key])
+                counts[key] += len(values)
+        none = len(keys)
+        self.with_rubric += sum(1 for row in zip(*columns) if row.count(None) != none)
         self.with_review += sum(r.get("review") is not None for r in records)
         self.cot_lengths.extend([len(r["cot"]) for r in records])
         self.question_lengths.extend([len(r["question"]) for r in records])
@@ -155,7 +161,7 @@ class StatsAccumulator:
             "with_review": self.with_review,
             "rubric_means": {
                 k: round(self.rubric_sums[k] / self.rubric_counts[k], 3)
-                for k in (*schema.RUBRIC_DIMENSIONS, "overall")
+                for k in (*constants.RUBRIC_DIMENSIONS, "overall")
                 if self.rubric_counts[k]
             },
             "cot_length": _quantiles(self.cot_lengths),
@@ -197,6 +203,8 @@ def compute_statistics(splits: Mapping[str, Iterable[Mapping[str, Any]]]) -> dic
 
 def read_card_data(folder: str | Path) -> DatasetCardData:
     """The YAML front matter of ``folder/README.md``; :class:`InputError` if absent or malformed."""
+    from huggingface_hub import DatasetCard
+
     readme = Path(folder) / "README.md"
     if not readme.is_file():
         raise InputError(f"{readme}: no README.md; expected a folder written by `medcot build`")
@@ -219,7 +227,7 @@ def config_files(card_data: DatasetCardData) -> dict[str, dict[str, list[str]]]:
             splits[entry["split"]] = [paths] if isinstance(paths, str) else list(paths)
         out[cfg["config_name"]] = splits
     # Schema order (the YAML is sorted by name), then any config the schema does not know.
-    order = {name: i for i, name in enumerate(schema.CONFIG_NAMES)}
+    order = {name: i for i, name in enumerate(constants.CONFIG_NAMES)}
     return dict(sorted(out.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
 
 
@@ -285,7 +293,7 @@ def check_license(license_id: str) -> str:
 def build_card_data(
     layout: Mapping[str, Mapping[str, SplitLayout]],
     *,
-    license_id: str = schema.DEFAULT_DATA_LICENSE,
+    license_id: str = constants.DEFAULT_DATA_LICENSE,
     synthetic: bool = False,
 ) -> DatasetCardData:
     """The YAML front matter: metadata, ``configs`` (explicit data files) and ``dataset_info``.
@@ -298,10 +306,17 @@ def build_card_data(
     Returns:
         The card data (``str()`` renders the YAML).
     """
+    import datasets
+    from datasets.info import DatasetInfosDict
+    from datasets.utils.metadata import MetadataConfigs
+    from huggingface_hub import DatasetCardData
+
+    from medcot import schema
+
     n = max((sum(s.num_examples for s in splits.values()) for splits in layout.values()), default=0)
     tags = [*TAGS, "synthetic"] if synthetic else list(TAGS)
     card_data = DatasetCardData(
-        pretty_name=schema.PRETTY_NAME + (" - SYNTHETIC DUMMY DATA" if synthetic else ""),
+        pretty_name=constants.PRETTY_NAME + (" - SYNTHETIC DUMMY DATA" if synthetic else ""),
         language=["zh"],
         license=check_license(license_id),
         multilinguality="monolingual",
@@ -349,9 +364,12 @@ def build_card_data(
 def _feature_type(feature: Any) -> str:
     """A short human-readable type of a datasets feature.
 
+    >>> import datasets
     >>> _feature_type(datasets.List(datasets.Value("string")))
     'list[string]'
     """
+    import datasets
+
     if isinstance(feature, datasets.Value):
         return feature.dtype
     if isinstance(feature, datasets.List):
@@ -439,8 +457,10 @@ def _example_prompt() -> str:
         "question": "（示例）患者发热3天伴咳嗽，最可能的诊断是",
         "options": [{"label": "A", "text": "……"}, {"label": "B", "text": "……"}],
         "answer": ["A"],
-        "question_type": schema.SINGLE_CHOICE,
+        "question_type": constants.SINGLE_CHOICE,
     }
+    from medcot import views
+
     return views.record_prompt(example)
 
 
@@ -456,8 +476,10 @@ def render_prose(
     rejects: int | None = None,
 ) -> str:
     """The Markdown body of the card (everything after the YAML front matter)."""
+    from medcot import schema, views
+
     counts = {cfg: {split: s.num_examples for split, s in splits.items()} for cfg, splits in layout.items()}
-    out: list[str] = [f"# {schema.PRETTY_NAME}", ""]
+    out: list[str] = [f"# {constants.PRETTY_NAME}", ""]
     if synthetic:
         out += [
             "> **WARNING: SYNTHETIC DUMMY DATA.** The records in this folder are synthetic (by default the",
@@ -469,9 +491,9 @@ def render_prose(
     out += [
         "## Dataset summary",
         "",
-        schema.DESCRIPTION,
+        constants.DESCRIPTION,
         "",
-        f"Paper: [{schema.PAPER_URL}]({schema.PAPER_URL}). Original release: [{schema.HOMEPAGE}]({schema.HOMEPAGE}).",
+        f"Paper: [{constants.PAPER_URL}]({constants.PAPER_URL}). Original release: [{constants.HOMEPAGE}]({constants.HOMEPAGE}).",
         "The release's own card gives 31,247 question-answer pairs in its overview and \"30,000 QA pairs\" in its",
         f"size field; this build contains **{stats['records']:,}** records.",
         "",
@@ -527,7 +549,7 @@ def render_prose(
         "| key | 维度 | dimension | what a 5 means |",
         "|---|---|---|---|",
     ]
-    out += [f"| `{d.key}` | {d.zh} | {d.en} | {d.five_means} |" for d in schema.RUBRIC]
+    out += [f"| `{d.key}` | {d.zh} | {d.en} | {d.five_means} |" for d in constants.RUBRIC]
     out += [
         "",
         "`rubric.overall` summarises the five. The `rubric` column is null when the release carries no scores",
@@ -583,7 +605,7 @@ def render_prose(
         "## Licence",
         "",
     ]
-    if license_id == schema.DEFAULT_DATA_LICENSE:
+    if license_id == constants.DEFAULT_DATA_LICENSE:
         out += [
             "The original release publishes no data licence (its card says \"Data Licensing: Not Applicable\"),",
             "so this card declares `license: unknown`. Check the terms of the data station before using or",
@@ -595,7 +617,7 @@ def render_prose(
             "The original release publishes no data licence; make sure this one matches the data owner's terms.",
             "The `medcot` code is Apache-2.0.",
         ]
-    out += ["", "## Citation", "", "```bibtex", schema.CITATION.rstrip(), "```", ""]
+    out += ["", "## Citation", "", "```bibtex", constants.CITATION.rstrip(), "```", ""]
     return "\n".join(out)
 
 
@@ -615,7 +637,7 @@ def render_card(
     layout: Mapping[str, Mapping[str, SplitLayout]],
     stats: Mapping[str, Any],
     *,
-    license_id: str = schema.DEFAULT_DATA_LICENSE,
+    license_id: str = constants.DEFAULT_DATA_LICENSE,
     synthetic: bool = False,
     split_method: str,
     repo_id: str = "org/medcot",

@@ -22,7 +22,7 @@ try:  # Python >= 3.11
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10 without tomli reads JSON alias files only
     tomllib = None  # type: ignore[assignment]
 from medcot.options import normalize_text
-from medcot.schema import RUBRIC_DIMENSIONS
+from medcot.constants import RUBRIC_DIMENSIONS  # light: no `datasets` import
 
 logger = logging.getLogger(__name__)
 

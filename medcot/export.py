@@ -35,13 +35,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from medcot import card, schema, views
+# pyarrow, `datasets` (behind medcot.schema) and the views are imported where they are used:
+# `medcot build` imports them in a thread while forked workers parse the release (see build()).
+from medcot import card, constants
 from medcot.errors import InputError, MedcotError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
 logger = logging.getLogger(__name__)
 
@@ -116,8 +119,8 @@ def split_order(splits: Mapping[str, Sequence[Any]]) -> list[str]:
     >>> split_order({"test": [1], "train": [1], "dev2": [1], "validation": []})
     ['train', 'test', 'dev2']
     """
-    known = [s for s in schema.SPLITS if splits.get(s)]
-    return known + sorted(s for s in splits if s not in schema.SPLITS and splits[s])
+    known = [s for s in constants.SPLITS if splits.get(s)]
+    return known + sorted(s for s in splits if s not in constants.SPLITS and splits[s])
 
 
 def split_method_text(result: Any) -> str:
@@ -128,8 +131,8 @@ def split_method_text(result: Any) -> str:
     "The splits are the release's own (a split column or per-split files)."
     """
     origin = getattr(result, "split_origin", None)
-    seed = getattr(result, "split_seed", schema.DEFAULT_SPLIT_SEED)
-    train, val, test = schema.DEFAULT_SPLIT_RATIOS
+    seed = getattr(result, "split_seed", constants.DEFAULT_SPLIT_SEED)
+    train, val, test = constants.DEFAULT_SPLIT_RATIOS
     seeded = (
         f"a deterministic stratified split made by `medcot` (train/validation/test = "
         f"{train:.0%}/{val:.0%}/{test:.0%}, seed {seed}), identical across runs and machines"
@@ -181,6 +184,7 @@ def needs_encoding(feature: Any) -> bool:
     ``Features.encode_example`` for them (it dominated the export's run time).
 
     >>> import datasets
+    >>> from medcot import schema
     >>> needs_encoding(schema.DEFAULT_FEATURES), needs_encoding({"y": datasets.ClassLabel(names=["a"])})
     (False, True)
     """
@@ -252,6 +256,7 @@ class SplitWriter:
         max_shard_bytes: Start a new file after this many Arrow bytes.
         thread: Run the Parquet writes on this :class:`ParquetThread` (default: inline).
 
+    >>> import pyarrow.parquet as pq
     >>> out = Path(tempfile.mkdtemp())
     >>> rec = {"id": "q1", "question": "问", "options": [{"label": "A", "text": "甲"}, {"label": "B", "text": "乙"}],
     ...        "answer": ["A"], "cot": "因为甲。", "question_type": "A1"}
@@ -273,6 +278,8 @@ class SplitWriter:
         max_shard_bytes: int = MAX_SHARD_BYTES,
         thread: ParquetThread | None = None,
     ) -> None:
+        from medcot import schema, views
+
         self.config, self.split, self.out_dir = config, split, out_dir
         self.thread = thread
         self.features = schema.get_config(config).features
@@ -303,6 +310,8 @@ class SplitWriter:
             del self._pending[:full]
 
     def _write(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        import pyarrow as pa
+
         if self.encode:
             rows = [self.features.encode_example(r) for r in rows]
         table = pa.Table.from_pylist(rows, schema=self.arrow_schema)
@@ -327,6 +336,8 @@ class SplitWriter:
 
     def _write_table_now(self, table: pa.Table, group: int, new_shard: Path | None) -> None:
         if new_shard is not None:
+            import pyarrow.parquet as pq
+
             self._close_file()
             self._writer = pq.ParquetWriter(new_shard, self.arrow_schema)
         assert self._writer is not None
@@ -389,7 +400,7 @@ def _is_ours(path: Path, out_dir: Path) -> bool:
     return (
         len(parts) == 3
         and parts[0] == "data"
-        and parts[1] in schema.CONFIG_NAMES
+        and parts[1] in constants.CONFIG_NAMES
         and (_SHARD_RE.match(parts[2]) is not None or parts[2].endswith(_PARTIAL_SUFFIX))
     )
 
@@ -427,10 +438,10 @@ def export(
     result: Any,
     out_dir: str | Path,
     *,
-    license_id: str = schema.DEFAULT_DATA_LICENSE,
+    license_id: str = constants.DEFAULT_DATA_LICENSE,
     synthetic: bool = False,
     overwrite: bool = False,
-    configs: Sequence[str] = schema.CONFIG_NAMES,
+    configs: Sequence[str] = constants.CONFIG_NAMES,
     repo_id: str = "org/medcot",
     row_group_rows: int = ROW_GROUP_ROWS,
     max_shard_bytes: int = MAX_SHARD_BYTES,
@@ -451,6 +462,8 @@ def export(
     Returns:
         A :class:`BuildResult`.
     """
+    from medcot import schema, views
+
     out_dir = Path(out_dir)
     license_id = card.check_license(license_id)
     for name in configs:
@@ -527,7 +540,7 @@ def build(
     out_dir: str | Path,
     *,
     data_dir: str | Path | None = None,
-    license_id: str = schema.DEFAULT_DATA_LICENSE,
+    license_id: str = constants.DEFAULT_DATA_LICENSE,
     aliases: str | Path | None = None,
     rejects_path: str | Path | None = None,
     overwrite: bool = False,
@@ -617,6 +630,9 @@ def verify_folder(
         MedcotError: When a config does not load as written.
     """
     import datasets
+    import pyarrow.parquet as pq
+
+    from medcot import schema
 
     folder = Path(out_dir)
     declared = card.config_files(card.read_card_data(folder))

@@ -44,17 +44,18 @@ import math
 import os
 import sys
 import tempfile
+import threading
 import weakref
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO, Union
 
-from medcot import schema
+from medcot import constants as schema  # light: the constants without `datasets` (forked readers stay small)
 from medcot.columns import (
     OPTION_COLUMN_PREFIX,
     REQUIRED_FIELDS,
@@ -1180,21 +1181,29 @@ def _ingest_jsonl_parallel(
     dedup: _Dedup,
     store: RecordStore,
     keys: list[tuple[str, str, str, str | None]],
+    background: _Background | None = None,
 ) -> None:
-    """Read one JSON Lines file with ``processes`` forked workers; same effects as the serial loop."""
+    """Read one JSON Lines file with ``processes`` forked workers; same effects as the serial loop.
+
+    ``background`` (if any) is started once the workers are forked and waited for before returning,
+    so no later fork can copy a half-finished import.
+    """
     global _WORKER_TABLE
     import multiprocessing
 
     fname = str(path)
-    ranges = _line_ranges(path, processes * _CHUNKS_PER_PROCESS)
-    segments = [store.new_segment() for _ in ranges]
-    tasks = [(fname, encoding, s, e, line, seg, store.batch_rows) for (s, e, line), seg in zip(ranges, segments)]
     mapping_cache: dict[tuple[str, ...], dict[str, str]] = {}
     state = {"header_checked": False}
     _WORKER_TABLE = table
     try:
+        ranges = _line_ranges(path, processes * _CHUNKS_PER_PROCESS)
+        segments = [store.new_segment() for _ in ranges]
+        tasks = [(fname, encoding, s, e, line, seg, store.batch_rows) for (s, e, line), seg in zip(ranges, segments)]
         with multiprocessing.get_context("fork").Pool(min(processes, len(tasks))) as pool, open(path, "rb") as reread:
-            for (outcomes, chunk_keys, batches), segment in zip(pool.imap(_jsonl_range_worker, tasks), segments):
+            results = pool.imap(_jsonl_range_worker, tasks)
+            if background is not None:
+                background.start()
+            for (outcomes, chunk_keys, batches), segment in zip(results, segments):
                 drop = _merge_range(
                     outcomes, chunk_keys, path=path, encoding=encoding, reread=reread, table=table, st=st,
                     file_split=file_split, rejects=rejects, dedup=dedup, keys=keys, mapping_cache=mapping_cache,
@@ -1204,7 +1213,11 @@ def _ingest_jsonl_parallel(
     except (OSError, EOFError) as exc:
         raise InputError(f"{path}: cannot read file ({type(exc).__name__}: {exc}); is it truncated or damaged?") from None
     finally:
+        if background is not None:
+            background.join()
         _WORKER_TABLE = None
+    if background is not None:
+        background.finish()  # its own error, never reported as a read error of this file
 
 
 def _merge_range(
@@ -1280,6 +1293,7 @@ def ingest(
     split_ratios: Sequence[float] | Mapping[str, float] = schema.DEFAULT_SPLIT_RATIOS,
     seed: int = schema.DEFAULT_SPLIT_SEED,
     processes: int | None = None,
+    background: Callable[[], Any] | None = None,
 ) -> IngestResult:
     """Read raw release files into canonical records per split, plus rejects.
 
@@ -1290,6 +1304,10 @@ def ingest(
         seed: seed of that split.
         processes: worker processes for large JSON Lines files (default: the CPUs this process
             may use; 1 = read everything in this process). The result is the same either way.
+        background: a function run once in a thread of this process while worker processes read
+            a file (started after they are forked, joined before anything is forked again), else
+            after reading; its exception is raised here. ``medcot build`` imports the writing
+            stack (pyarrow, ``datasets``) this way, on the core the parsing leaves free.
 
     Returns:
         An :class:`IngestResult`; ``rows_in == n_records + len(rejects)``.
@@ -1321,14 +1339,68 @@ def ingest(
     # avoids repeated full collections over the growing record list (~35% faster at 125k rows).
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    side = _Background(background)
     try:
-        return _ingest_files(files, table, ratios, seed, procs)
+        result = _ingest_files(files, table, ratios, seed, procs, side)
+        side.finish()  # runs it now if no file was read in parallel
+        return result
     finally:
+        side.join()  # never leave it running behind an error
         if gc_was_enabled:
             gc.enable()
 
 
-def _ingest_files(files: list[Path], table: AliasTable, ratios: Mapping[str, float], seed: int, processes: int = 1) -> IngestResult:
+class _Background:
+    """Run a function once in a thread started after a fork; :meth:`finish` waits and re-raises.
+
+    >>> calls = []
+    >>> b = _Background(lambda: calls.append(1)); b.start(); b.start(); b.finish(); b.finish(); calls
+    [1]
+    >>> b = _Background(lambda: 1 / 0); b.start()
+    >>> b.finish()
+    Traceback (most recent call last):
+    ZeroDivisionError: division by zero
+    """
+
+    def __init__(self, fn: Callable[[], Any] | None) -> None:
+        self.fn = fn
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.done = fn is None
+
+    def _run(self) -> None:
+        try:
+            self.fn()  # type: ignore[misc]
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by finish()
+            self.error = exc
+
+    def start(self) -> None:
+        """Start the thread (only the first call does anything)."""
+        if not self.done and self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="medcot-ingest-background", daemon=True)
+            self.thread.start()
+
+    def join(self) -> None:
+        """Wait for a started thread (before forking again, or when giving up)."""
+        if self.thread is not None:
+            self.thread.join()
+
+    def finish(self) -> None:
+        """Wait for the thread, or run the function here if it never started; re-raise its error."""
+        if self.done:
+            return
+        if self.thread is None:
+            self._run()
+        self.join()
+        self.done = True
+        if self.error is not None:
+            raise self.error
+
+
+def _ingest_files(
+    files: list[Path], table: AliasTable, ratios: Mapping[str, float], seed: int, processes: int = 1,
+    background: _Background | None = None,
+) -> IngestResult:
     rejects: list[Reject] = []
     stats: dict[str, FileStats] = {}
     dedup = _Dedup()
@@ -1345,7 +1417,7 @@ def _ingest_files(files: list[Path], table: AliasTable, ratios: Mapping[str, flo
         if encoding is not None:
             _ingest_jsonl_parallel(
                 path, encoding, processes, table=table, st=st, file_split=file_split, rejects=rejects,
-                dedup=dedup, store=store, keys=keys,
+                dedup=dedup, store=store, keys=keys, background=background,
             )
             if st.rows == 0:
                 logger.warning("%s: no data rows", fname)

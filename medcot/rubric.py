@@ -156,7 +156,7 @@ def _bigrams(s: str) -> np.ndarray:
     if len(s) < 2:
         return np.empty(0, dtype=np.uint32)
     u = np.frombuffer(s.encode("utf-16-le"), dtype=np.uint16)
-    return _sorted_set((u[:-1].astype(np.uint32) << 16) | u[1:])
+    return _sorted_set((u[:-1].astype(np.uint32) << 16) | u[1:], in_place=True)
 
 
 def _n_common(a: np.ndarray, b: np.ndarray) -> int:
@@ -178,9 +178,21 @@ def _codes(s: str) -> np.ndarray:
     return np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32)
 
 
-def _sorted_set(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values (np.unique without its per-call overhead)."""
-    v = np.sort(values)
+def _sorted(values: np.ndarray) -> np.ndarray:
+    """A sorted copy (``np.sort`` through the array methods: less per-call overhead)."""
+    v = values.copy()
+    v.sort()
+    return v
+
+
+def _sorted_set(values: np.ndarray, *, in_place: bool = False) -> np.ndarray:
+    """Sorted distinct values (np.unique without its per-call overhead); ``in_place`` sorts
+    ``values`` itself (for a temporary array)."""
+    if in_place:
+        values.sort()
+        v = values
+    else:
+        v = _sorted(values)
     if len(v) < 2:
         return v
     keep = np.empty(len(v), dtype=bool)
@@ -198,15 +210,17 @@ def _sentence_matrix(sentences: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """
     if not sentences:
         return np.zeros((0, 0)), np.empty(0, dtype=np.uint32)
-    sid = np.repeat(
-        np.arange(len(sentences), dtype=np.intp), [len(c) for c in sentences]
-    )
     codes = _codes("".join(sentences))
     # np.unique(..., return_inverse=True) does the same with more Python overhead per call.
     vocab = _sorted_set(codes)
-    mat = np.zeros((len(sentences), len(vocab)))
-    # One flat index per character: cheaper than a (row, column) fancy assignment.
-    mat.reshape(-1)[sid * len(vocab) + vocab.searchsorted(codes)] = 1.0
+    n_col = len(vocab)  # > 0: every sentence has content characters
+    mat = np.zeros((len(sentences), n_col))
+    # One flat index per character (row offset + column): cheaper than a (row, column) fancy
+    # assignment.
+    row_offset = np.arange(0, len(sentences) * n_col, n_col, dtype=np.intp).repeat(
+        [len(c) for c in sentences]
+    )
+    mat.reshape(-1)[row_offset + vocab.searchsorted(codes)] = 1.0
     return mat, vocab
 
 
@@ -214,7 +228,7 @@ def _members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     """Boolean mask: which ``values`` occur in the sorted array ``sorted_set``."""
     if not len(sorted_set):
         return np.zeros(len(values), dtype=bool)
-    pos = np.searchsorted(sorted_set, values)
+    pos = sorted_set.searchsorted(values)
     pos[pos == len(sorted_set)] = 0
     return sorted_set[pos] == values
 
@@ -405,9 +419,9 @@ def _context(question: str, options: tuple) -> _Context:
     u = np.frombuffer(joined.encode("utf-16-le"), dtype=np.uint16)
     brk = u == 10
     within = ~(brk[:-1] | brk[1:])
-    text_id = np.cumsum(brk)[:-1][within].astype(np.uint64)
+    text_id = brk.cumsum()[:-1][within].astype(np.uint64)
     bigrams = ((u[:-1].astype(np.uint32) << 16) | u[1:])[within]
-    keys = _sorted_set((text_id << 32) | bigrams)  # by text, then bigram
+    keys = _sorted_set((text_id << 32) | bigrams, in_place=True)  # by text, then bigram
     key_text = (keys >> 32).astype(np.intp)
     key_bigram = (keys & 0xFFFFFFFF).astype(np.uint32)
     in_opt = key_text > 0
@@ -415,7 +429,7 @@ def _context(question: str, options: tuple) -> _Context:
     return _Context(
         q_bigrams=key_bigram[~in_opt],
         qo_bigrams=_sorted_set(key_bigram),
-        qo_chars=np.sort(_codes(joined.replace("\n", ""))),
+        qo_chars=_sorted(_codes(joined.replace("\n", ""))),
         options=tuple((lab, t) for (lab, _raw), t in zip(options, texts[1:])),
         opt_bigrams=key_bigram[in_opt],
         opt_index=opt_index,
@@ -433,9 +447,9 @@ def _reference_features(reference: str) -> tuple:
     """
     _sents, sent_norm, _starts, norm = _sentences(_fold(reference))
     sb = sent_norm[:_ORDER_SENTS]
-    sent_ids = np.repeat(np.arange(len(sb), dtype=np.intp), [len(c) for c in sb])
+    sent_ids = np.arange(len(sb), dtype=np.intp).repeat([len(c) for c in sb])
     sizes = [len(set(c)) for c in sb]
-    return norm, (_codes("".join(sb)), sent_ids), sizes, np.sort(_codes(norm))
+    return norm, (_codes("".join(sb)), sent_ids), sizes, _sorted(_codes(norm))
 
 
 @lru_cache(maxsize=1024)
@@ -1180,7 +1194,7 @@ def _coherence_jaccs(
     m = len(sizes)
     out = []
     for lag in (1, 2, 3):
-        inter = np.diagonal(gram, lag)
+        inter = gram.diagonal(lag)
         out.append((inter / (n[: m - lag] + n[lag:] - inter)).tolist())
     return out[0], out[1] + out[2]
 
@@ -1199,7 +1213,7 @@ def _order_agreement(
     n_ref = len(ref_sizes)
     # The reference sentences' characters as rows over the prediction's columns (characters the
     # prediction lacks cannot intersect; they only count in the reference set sizes).
-    pos = np.searchsorted(vocab, ref_codes)
+    pos = vocab.searchsorted(ref_codes)
     pos[pos == len(vocab)] = 0
     ok = vocab[pos] == ref_codes
     ref_mat = np.zeros((n_ref, len(vocab)))

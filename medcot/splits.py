@@ -19,7 +19,7 @@ from typing import Any
 
 from medcot.errors import InputError
 from medcot.options import normalize_text
-from medcot.schema import DEFAULT_SPLIT_RATIOS, DEFAULT_SPLIT_SEED, SPLITS
+from medcot.constants import DEFAULT_SPLIT_RATIOS, DEFAULT_SPLIT_SEED, SPLITS  # light: no `datasets` import
 
 logger = logging.getLogger(__name__)
 
