@@ -17,6 +17,7 @@ with an ``error`` and ``None`` scores; it is counted as missing and never averag
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import json
@@ -568,6 +569,9 @@ def _iter_chunks(
     from tqdm.auto import tqdm
 
     with tqdm(total=total, desc="scoring", unit="row", disable=not progress) as bar:
+        if judge is None:
+            yield from _iter_streamed(items, scorer=scorer, chunk_size=chunk_size, bar=bar)
+            return
         chunk = list(itertools.islice(items, chunk_size))
         while chunk:
             following = list(itertools.islice(items, chunk_size))
@@ -581,6 +585,32 @@ def _iter_chunks(
             bar.update(len(rows))
             yield from rows
             del rows
+
+
+def _iter_streamed(
+    items: Iterator[ScoreItem | RowScore], *, scorer: Any, chunk_size: int, bar: Any
+) -> Iterator[RowScore]:
+    """The heuristic backend as one stream: a single worker pool scores rows while this process
+    reads the next ones and the caller writes the previous ones; at most ``chunk_size`` rows are
+    in flight. Invalid rows pass through in their place."""
+    waiting: collections.deque[ScoreItem | RowScore] = collections.deque()
+
+    def valid_rows() -> Iterator[dict[str, Any]]:
+        for it in items:
+            waiting.append(it)
+            if isinstance(it, ScoreItem):
+                yield {"prediction": it.prediction, **_rubric_kwargs(it)}
+
+    results = scorer.iter_score(valid_rows(), chunksize=_POOL_TASK, max_pending=chunk_size,
+                                parallel_min=min(_POOL_MIN, chunk_size))
+    for res in results:
+        while not isinstance(waiting[0], ScoreItem):
+            bar.update(1)
+            yield waiting.popleft()
+        bar.update(1)
+        yield _from_rubric(waiting.popleft(), res)
+    bar.update(len(waiting))
+    yield from waiting  # invalid rows after the last valid one
 
 
 def _score_chunk(

@@ -237,6 +237,64 @@ def test_score_many_matches_score_and_parallel_matches_serial(
     assert [r.to_dict() for r in parallel] == [r.to_dict() for r in serial * 3]
 
 
+def _style_items() -> list[dict]:
+    return [
+        {
+            "prediction": s["explanation"],
+            "question": s["question"],
+            "options": s["options"],
+            "answer": s["answer"],
+            "reference": STYLE[(i + 1) % len(STYLE)]["explanation"],
+        }
+        for i, s in enumerate(STYLE)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("processes", "parallel_min", "chunksize", "max_pending"),
+    [(2, 1, 5, 10), (2, 1, 1, 2), (2, 10_000, 5, 10), (1, 1, 5, 10), (2, 1, 8, 8)],
+)
+def test_iter_score_streams_the_same_results_in_order(
+    scorer: RubricScorer, processes: int, parallel_min: int, chunksize: int, max_pending: int
+) -> None:
+    items = _style_items() * 3
+    expected = [r.to_dict() for r in scorer.score_many(items, processes=1)]
+    read = []
+
+    def lazy():
+        for it in items:
+            read.append(it)
+            yield it
+
+    out = []
+    for r in scorer.iter_score(
+        lazy(), processes=processes, parallel_min=parallel_min,
+        chunksize=chunksize, max_pending=max_pending,
+    ):
+        out.append(r.to_dict())
+        # Bounded look-ahead: the stream never reads far past what it has returned.
+        assert len(read) - len(out) <= max(max_pending, parallel_min) + chunksize
+    assert out == expected
+
+
+def test_iter_score_bad_item_and_early_stop(scorer: RubricScorer) -> None:
+    items = _style_items()
+    stream = scorer.iter_score(items + [{"prediction": 3}], processes=2, parallel_min=1,
+                               chunksize=2, max_pending=4)
+    with pytest.raises(InputError, match=rf"item {len(items)}: prediction: expected a string"):
+        list(stream)
+    # Abandoning a stream half-way stops its workers (no hang, nothing left running).
+    stream = scorer.iter_score(items * 4, processes=2, parallel_min=1, chunksize=2, max_pending=4)
+    first = next(stream)
+    assert first.to_dict() == scorer.score_many(items[:1], processes=1)[0].to_dict()
+    stream.close()
+    import multiprocessing
+
+    assert not multiprocessing.active_children()
+    with pytest.raises(InputError, match="max_pending"):
+        next(scorer.iter_score(items, max_pending=0))
+
+
 def test_deterministic_across_processes() -> None:
     code = (
         "import json,sys; from medcot.rubric import RubricScorer; "
