@@ -31,7 +31,7 @@ import logging
 import re
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -85,6 +85,7 @@ def ingest_source(
     *,
     aliases: Path | str | None = None,
     seed: int | None = None,
+    background: Callable[[], Any] | None = None,
 ) -> Any:
     """Ingest raw release files (a file, a folder or a list) into canonical records + rejects.
 
@@ -93,6 +94,7 @@ def ingest_source(
         aliases: Optional user alias file extending the column alias table.
         seed: Seed of the stratified split for records without a split of their own
             (default ``schema.DEFAULT_SPLIT_SEED``).
+        background: Run in a thread while worker processes parse (see :func:`medcot.ingest.ingest`).
 
     Returns:
         The :class:`medcot.ingest.IngestResult`.
@@ -105,6 +107,8 @@ def ingest_source(
         kwargs["aliases"] = aliases
     if seed is not None:
         kwargs["seed"] = seed
+    if background is not None:
+        kwargs["background"] = background
     result = ingest(source, **kwargs)
     records = sum(len(v) for v in result.splits.values())
     if result.rows_in != records + len(result.rejects):  # the ingest contract; never lose a row silently
@@ -527,6 +531,21 @@ def export(
     )
 
 
+def load_writing_stack() -> None:
+    """Import what writing the folder needs: pyarrow, ``datasets`` (via the schema) and the card's.
+
+    :func:`build` passes this to the ingest, which runs it in a thread while its worker processes
+    parse the release, so the ~0.5-1 s of imports overlap the parsing instead of preceding it.
+    Importing is idempotent: anything already imported costs nothing.
+    """
+    import datasets.info  # noqa: F401 - the card's dataset_info
+    import datasets.utils.metadata  # noqa: F401 - the card's configs
+    import huggingface_hub.repocard  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+
+    from medcot import schema, views  # noqa: F401 - the Features and the config views
+
+
 def default_rejects_path(out_dir: Path) -> Path:
     """Rejects report next to (never inside) the repo folder.
 
@@ -584,7 +603,7 @@ def build(
     license_id = card.check_license(license_id)
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise InputError(f"--out {out}: folder is not empty; pass --overwrite to replace a previous build")
-    result = ingest_source(source, aliases=aliases, seed=seed)
+    result = ingest_source(source, aliases=aliases, seed=seed, background=load_writing_stack)
     synthetic = is_synthetic(source) if synthetic is None else synthetic
     built = export(
         result, out, license_id=license_id, synthetic=synthetic, overwrite=overwrite,

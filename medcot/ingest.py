@@ -1028,6 +1028,7 @@ def _require_columns(columns: Sequence[str], mapping: Mapping[str, str], table: 
 # as in the serial reader, which every other format (and small files) still uses.
 PARALLEL_MIN_BYTES = 8 << 20  # below this, forking costs more than it saves
 _CHUNKS_PER_PROCESS = 2  # a few ranges per worker even out their speed differences
+_MIN_RANGE_BYTES = 1 << 20  # many cores, smaller file: fewer, larger ranges (and workers)
 _PARALLEL_SUFFIXES = (".jsonl", ".ndjson")
 
 # Outcome kinds of one physical line, as a worker reports them (first tuple item).
@@ -1182,27 +1183,41 @@ def _ingest_jsonl_parallel(
     store: RecordStore,
     keys: list[tuple[str, str, str, str | None]],
     background: _Background | None = None,
-) -> None:
+) -> bool:
     """Read one JSON Lines file with ``processes`` forked workers; same effects as the serial loop.
 
     ``background`` (if any) is started once the workers are forked and waited for before returning,
     so no later fork can copy a half-finished import.
+
+    Returns:
+        False, having changed nothing, when no worker process could be started (read it serially).
     """
     global _WORKER_TABLE
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     fname = str(path)
     mapping_cache: dict[tuple[str, ...], dict[str, str]] = {}
     state = {"header_checked": False}
-    _WORKER_TABLE = table
     try:
-        ranges = _line_ranges(path, processes * _CHUNKS_PER_PROCESS)
-        segments = [store.new_segment() for _ in ranges]
-        tasks = [(fname, encoding, s, e, line, seg, store.batch_rows) for (s, e, line), seg in zip(ranges, segments)]
-        with multiprocessing.get_context("fork").Pool(min(processes, len(tasks))) as pool, open(path, "rb") as reread:
-            results = pool.imap(_jsonl_range_worker, tasks)
-            if background is not None:
-                background.start()
+        parts = min(processes * _CHUNKS_PER_PROCESS, max(2, path.stat().st_size // _MIN_RANGE_BYTES))
+        ranges = _line_ranges(path, parts)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read file ({type(exc).__name__}: {exc}); is it truncated or damaged?") from None
+    segments = [store.new_segment() for _ in ranges]
+    tasks = [(fname, encoding, s, e, line, seg, store.batch_rows) for (s, e, line), seg in zip(ranges, segments)]
+    _WORKER_TABLE = table
+    pool = ProcessPoolExecutor(min(processes, len(tasks)), mp_context=multiprocessing.get_context("fork"))
+    try:
+        try:
+            # Every worker is forked here, before any thread of this pool or ``background`` starts.
+            results = pool.map(_jsonl_range_worker, tasks)
+        except OSError as exc:  # fork refused (process or memory limits)
+            logger.warning("%s: cannot start worker processes (%s); reading it in this process", path, exc)
+            return False
+        if background is not None:
+            background.start()
+        with open(path, "rb") as reread:
             for (outcomes, chunk_keys, batches), segment in zip(results, segments):
                 drop = _merge_range(
                     outcomes, chunk_keys, path=path, encoding=encoding, reread=reread, table=table, st=st,
@@ -1213,11 +1228,13 @@ def _ingest_jsonl_parallel(
     except (OSError, EOFError) as exc:
         raise InputError(f"{path}: cannot read file ({type(exc).__name__}: {exc}); is it truncated or damaged?") from None
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         if background is not None:
             background.join()
         _WORKER_TABLE = None
     if background is not None:
         background.finish()  # its own error, never reported as a read error of this file
+    return True
 
 
 def _merge_range(
@@ -1414,11 +1431,10 @@ def _ingest_files(
         st = stats.setdefault(fname, FileStats())
         file_split = split_from_path(path)
         encoding = _parallel_encoding(path, processes)
-        if encoding is not None:
-            _ingest_jsonl_parallel(
-                path, encoding, processes, table=table, st=st, file_split=file_split, rejects=rejects,
-                dedup=dedup, store=store, keys=keys, background=background,
-            )
+        if encoding is not None and _ingest_jsonl_parallel(
+            path, encoding, processes, table=table, st=st, file_split=file_split, rejects=rejects,
+            dedup=dedup, store=store, keys=keys, background=background,
+        ):
             if st.rows == 0:
                 logger.warning("%s: no data rows", fname)
             continue
