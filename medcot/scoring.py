@@ -47,12 +47,12 @@ _OWN_ALIASES: dict[str, tuple[str, ...]] = {
                    "model_cot", "预测", "模型输出", "模型回答", "模型解析", "回答"),
     "reference": ("reference", "references", "ref", "reference_cot", "参考", "参考解析"),
 }
-# Rows scored (and held in memory) at a time by the streaming path. score_many forks a fresh
-# process pool for a chunk of >= 4,000 items, so the workers' caches die with each chunk.
+# Rows in flight (read but not yet written) in the streaming path. The heuristic backend scores
+# them in one worker pool for the whole stream; the judge backend works chunk by chunk.
 DEFAULT_CHUNK_SIZE = 4096
 # Items per pool task: small tasks keep both workers busy until the end of each chunk.
 _POOL_TASK = 128
-# score_many's default parallel_min: a smaller batch is scored serially.
+# Rows a stream (or a judge chunk) must reach before a worker pool pays for itself.
 _POOL_MIN = 4000
 # Rows per block of the aggregation matrix (8 floats a row).
 _ACC_BLOCK = 1024
