@@ -448,8 +448,12 @@ def _reference_features(reference: str) -> tuple:
     Only the first ``_ORDER_SENTS`` sentences feed the order agreement. Cached per reference
     (a reference is usually scored against several predictions, one after the other).
     """
-    _sents, sent_norm, _starts, norm = _sentences(_fold(reference))
-    sb = sent_norm[:_ORDER_SENTS]
+    # _sentences' content pieces without its raw sentences and offsets (not needed here).
+    clean = _SENT_BREAK.split(
+        _clean(_fold(reference).lower(), _DROP_KEEP_BREAKS, _NON_CONTENT_KEEP_BREAKS)
+    )
+    norm = "".join(clean)
+    sb = [c for c in clean if len(c) >= 2][:_ORDER_SENTS]
     sent_ids = np.arange(len(sb), dtype=np.intp).repeat([len(c) for c in sb])
     sizes = [len(set(c)) for c in sb]
     return norm, (_codes("".join(sb)), sent_ids), sizes, _sorted(_codes(norm))
