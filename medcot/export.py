@@ -538,7 +538,7 @@ def load_writing_stack() -> None:
     parse the release, so the ~0.5-1 s of imports overlap the parsing instead of preceding it.
     Importing is idempotent: anything already imported costs nothing.
     """
-    import datasets.info  # noqa: F401 - the card's dataset_info
+    import datasets.info  # the card's dataset_info
     import datasets.utils.metadata  # noqa: F401 - the card's configs
     import huggingface_hub.repocard  # noqa: F401
     import pyarrow.parquet  # noqa: F401

@@ -25,6 +25,12 @@ split). ``IngestResult.splits`` maps each split to a :class:`SplitRecords`, a re
 that reads the records back lazily; :meth:`IngestResult.iter_batches` streams every split in one
 pass (what the export uses). A JSON array file is still parsed whole (prefer JSONL or Parquet).
 
+A large JSON Lines file (>= :data:`PARALLEL_MIN_BYTES`, plain, not UTF-16) is cut at line
+boundaries into byte ranges that forked worker processes parse and turn into records, each
+spilling its records to its own segment file; the parent merges the small per-line outcomes in
+file order (duplicates, rejects, line numbers, counts), so the result is identical to the serial
+reader's whatever the number of workers (``ingest(..., processes=1)`` reads serially).
+
 :func:`iter_rows` is the one public row reader (every format above, strict: a bad row is an
 error), shared with ``medcot score``.
 """
@@ -1054,7 +1060,7 @@ def _parallel_encoding(path: Path, processes: int) -> str | None:
     """The encoding to read ``path`` with in parallel, or None to read it serially.
 
     Only plain (not gzipped) JSON Lines of at least :data:`PARALLEL_MIN_BYTES` in an encoding whose
-    line breaks are single ``\\n`` bytes qualify, and only where ``fork`` exists. Runs the same
+    line breaks are single ``\\n`` bytes qualify, and only on Linux (``fork``). Runs the same
     file-level checks as the serial reader first (same errors).
     """
     if processes < 2 or _data_suffix(path) not in _PARALLEL_SUFFIXES or path.name.lower().endswith(".gz"):
@@ -1066,7 +1072,8 @@ def _parallel_encoding(path: Path, processes: int) -> str | None:
         return None  # the serial reader reports it
     import multiprocessing
 
-    if "fork" not in multiprocessing.get_all_start_methods():
+    # fork only where it is the platform's own default (Linux); macOS frameworks may not survive it.
+    if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
         return None
     sample = _read_sample(path)
     _check_not_empty(sample, path)
@@ -1078,54 +1085,48 @@ def _parallel_encoding(path: Path, processes: int) -> str | None:
     return encoding
 
 
-def _line_ranges(path: Path, parts: int) -> list[tuple[int, int, int]]:
-    """Cut ``path`` into about ``parts`` byte ranges that start at line starts.
+def _byte_ranges(path: Path, parts: int) -> list[tuple[int, int]]:
+    """Cut ``path`` into about ``parts`` byte ranges that start at line starts (``\\n`` ends a line).
 
-    Returns ``(start, end, first line number)`` per non-empty range; line numbers are 1-based
-    physical lines, as the serial reader counts them (``\\n`` ends a line).
+    Only the bytes around each cut are read; workers number their lines from 1 and the parent
+    adds the lines of the ranges before (so nothing is counted here, before the fork).
 
     >>> import os, tempfile
     >>> p = Path(tempfile.mkdtemp()) / "x.jsonl"
     >>> _ = p.write_bytes(b"a\\nbb\\n\\nccc\\nd")
-    >>> _line_ranges(p, 3)
-    [(0, 5, 1), (5, 10, 3), (10, 11, 5)]
+    >>> _byte_ranges(p, 3)
+    [(0, 5), (5, 10), (10, 11)]
     """
     size = path.stat().st_size
-    ranges: list[tuple[int, int, int]] = []
-    start, line = 0, 1
+    ranges: list[tuple[int, int]] = []
+    start = 0
     with open(path, "rb") as f:
         for k in range(1, parts + 1):
             target = size if k == parts else size * k // parts
             if target <= start:
                 continue
-            f.seek(start)
-            newlines, remaining = 0, target - start
-            while remaining > 0:
-                block = f.read(min(remaining, 1 << 24))
-                if not block:
-                    break
-                newlines += block.count(b"\n")
-                remaining -= len(block)
             end = target
             if target < size:
-                rest = f.readline()  # finish the line the target falls in
-                end += len(rest)
-                newlines += rest.endswith(b"\n")
-            ranges.append((start, end, line))
-            start, line = end, line + newlines
+                f.seek(target)
+                end += len(f.readline())  # finish the line the target falls in
+            ranges.append((start, end))
+            start = end
             if start >= size:
                 break
     return ranges
 
 
-def _jsonl_range_worker(task: tuple[str, str, int, int, int, str, int]) -> tuple[list[tuple[Any, ...]], list[tuple[str, ...]], list[tuple[int, int, int]]]:
+def _jsonl_range_worker(
+    task: tuple[str, str, int, int, str, int],
+) -> tuple[list[tuple[Any, ...]], list[tuple[str, ...]], list[tuple[int, int, int]], int]:
     """Parse the lines of one byte range into records (spilled to ``segment``) and outcomes.
 
-    Returns ``(outcomes, keys, batches)``: one outcome tuple per physical line (kind first; see
-    :func:`_merge_range`), the distinct column tuples in first-seen order (outcomes refer to them
-    by index), and the ``(records, offset, length)`` spill batches written to ``segment``.
+    Returns ``(outcomes, keys, batches, lines)``: one outcome tuple per physical line (kind, then
+    its line number counted from 1 within the range; see :func:`_merge_range`), the distinct
+    column tuples in first-seen order (outcomes refer to them by index), the ``(records, offset,
+    length)`` spill batches written to ``segment``, and the number of physical lines read.
     """
-    path, encoding, start, end, first_line, segment, batch_rows = task
+    path, encoding, start, end, segment, batch_rows = task
     table = _WORKER_TABLE
     assert table is not None, "worker table not set before forking"
     outcomes: list[tuple[Any, ...]] = []
@@ -1137,7 +1138,9 @@ def _jsonl_range_worker(task: tuple[str, str, int, int, int, str, int]) -> tuple
     written = 0
     with open(path, "rb") as f, open(segment, "wb") as sink:
         f.seek(start)
-        pos, n = start, first_line
+        # The line number only labels the outcome (decoding does not depend on it: utf-8-sig
+        # drops a BOM wherever it is), so a range can count from 1 and the parent shift it.
+        pos, n = start, 1
         while pos < end:
             raw = f.readline()
             if not raw:
@@ -1167,7 +1170,7 @@ def _jsonl_range_worker(task: tuple[str, str, int, int, int, str, int]) -> tuple
                 buffer = []
         if buffer:
             _write_spill_batches(buffer, sink, written, batches)
-    return outcomes, keys, batches
+    return outcomes, keys, batches, n - 1
 
 
 def _ingest_jsonl_parallel(
@@ -1201,11 +1204,11 @@ def _ingest_jsonl_parallel(
     state = {"header_checked": False}
     try:
         parts = min(processes * _CHUNKS_PER_PROCESS, max(2, path.stat().st_size // _MIN_RANGE_BYTES))
-        ranges = _line_ranges(path, parts)
+        ranges = _byte_ranges(path, parts)
     except OSError as exc:
         raise InputError(f"{path}: cannot read file ({type(exc).__name__}: {exc}); is it truncated or damaged?") from None
     segments = [store.new_segment() for _ in ranges]
-    tasks = [(fname, encoding, s, e, line, seg, store.batch_rows) for (s, e, line), seg in zip(ranges, segments)]
+    tasks = [(fname, encoding, s, e, seg, store.batch_rows) for (s, e), seg in zip(ranges, segments)]
     _WORKER_TABLE = table
     pool = ProcessPoolExecutor(min(processes, len(tasks)), mp_context=multiprocessing.get_context("fork"))
     try:
@@ -1218,13 +1221,15 @@ def _ingest_jsonl_parallel(
         if background is not None:
             background.start()
         with open(path, "rb") as reread:
-            for (outcomes, chunk_keys, batches), segment in zip(results, segments):
+            lines_before = 0
+            for (outcomes, chunk_keys, batches, lines), segment in zip(results, segments):
                 drop = _merge_range(
                     outcomes, chunk_keys, path=path, encoding=encoding, reread=reread, table=table, st=st,
                     file_split=file_split, rejects=rejects, dedup=dedup, keys=keys, mapping_cache=mapping_cache,
-                    state=state,
+                    state=state, lines_before=lines_before,
                 )
                 store.add_segment(segment, batches, drop)
+                lines_before += lines
     except (OSError, EOFError) as exc:
         raise InputError(f"{path}: cannot read file ({type(exc).__name__}: {exc}); is it truncated or damaged?") from None
     finally:
@@ -1252,8 +1257,13 @@ def _merge_range(
     keys: list[tuple[str, str, str, str | None]],
     mapping_cache: dict[tuple[str, ...], dict[str, str]],
     state: dict[str, bool],
+    lines_before: int = 0,
 ) -> list[int]:
-    """Apply one range's outcomes in line order, as the serial loop would; returns segment positions to drop."""
+    """Apply one range's outcomes in line order, as the serial loop would; returns segment positions to drop.
+
+    ``lines_before`` (physical lines in the file before this range) turns the range's own line
+    numbers into the file's.
+    """
     fname = str(path)
     # Column tuples first seen in this range, in the order they appear: the order the serial
     # loop notes them in (a tuple seen in an earlier range is already noted).
@@ -1270,11 +1280,11 @@ def _merge_range(
             st.blank_rows += 1
             continue
         st.rows += 1
+        line = oc[1] + lines_before
         if kind == _UNREADABLE:
-            rejects.append(Reject(fname, oc[1], "row", oc[2], oc[3]))
+            rejects.append(Reject(fname, line, "row", oc[2], oc[3]))
             st.rejects += 1
             continue
-        line = oc[1]
         if not state["header_checked"]:
             key = chunk_keys[oc[2]]
             _require_columns(list(key), mapping_cache[key], table, f"{fname} (first record, line {line})")
@@ -1283,7 +1293,7 @@ def _merge_range(
             rejects.append(Reject(fname, line, oc[3], oc[4], oc[5]))
             st.rejects += 1
             continue
-        _, line, _, rid, digest, dept, qtype, split, at = oc
+        _, _, _, rid, digest, dept, qtype, split, at = oc
         try:
             dedup.check(rid, digest, fname, line)
         except _RowError as exc:
