@@ -208,10 +208,8 @@ def test_real_style_explanations_beat_their_corruptions(scorer: RubricScorer) ->
             assert r.overall < orig.overall, (it["id"], fn.__name__)
 
 
-def test_score_many_matches_score_and_parallel_matches_serial(
-    scorer: RubricScorer,
-) -> None:
-    items = [
+def _style_items() -> list[dict]:
+    return [
         {
             "prediction": s["explanation"],
             "question": s["question"],
@@ -221,6 +219,12 @@ def test_score_many_matches_score_and_parallel_matches_serial(
         }
         for i, s in enumerate(STYLE)
     ]
+
+
+def test_score_many_matches_score_and_parallel_matches_serial(
+    scorer: RubricScorer,
+) -> None:
+    items = _style_items()
     serial = scorer.score_many(items, processes=1)
     single = [
         scorer.score(
@@ -235,19 +239,6 @@ def test_score_many_matches_score_and_parallel_matches_serial(
     assert [r.to_dict() for r in serial] == [r.to_dict() for r in single]
     parallel = scorer.score_many(items * 3, processes=2, parallel_min=1, chunksize=7)
     assert [r.to_dict() for r in parallel] == [r.to_dict() for r in serial * 3]
-
-
-def _style_items() -> list[dict]:
-    return [
-        {
-            "prediction": s["explanation"],
-            "question": s["question"],
-            "options": s["options"],
-            "answer": s["answer"],
-            "reference": STYLE[(i + 1) % len(STYLE)]["explanation"],
-        }
-        for i, s in enumerate(STYLE)
-    ]
 
 
 @pytest.mark.parametrize(
