@@ -591,23 +591,33 @@ class RubricScorer:
         The workers inherit the scorer (its lexicon automaton built once, here) and the rows
         through fork; only index ranges go to them and only results come back.
         """
-        global _WORKER, _ROWS
-        _ = self.lexicon.automaton  # built before the fork: shared copy-on-write
-        _keep_table(_DROP_KEEP_BREAKS)
-        _keep_table(_DROP_KEEP_NL)
+        global _ROWS
         ranges = [
             (i, min(i + chunksize, len(rows))) for i in range(0, len(rows), chunksize)
         ]
-        _WORKER, _ROWS = self, rows
+        _ROWS = rows
         try:
-            ctx = mp.get_context("fork")
-            with ctx.Pool(procs, initializer=_init_forked_worker) as pool:
+            with self._forked_pool(procs) as pool:
                 out: list[RubricResult] = []
                 for part in pool.imap(_work_range, ranges):
                     out.extend(part)
                 return out
         finally:
-            _WORKER, _ROWS = None, None
+            _ROWS = None
+
+    def _forked_pool(self, procs: int) -> Any:
+        """A pool of ``procs`` forked workers that each hold this scorer.
+
+        The scorer reaches the workers through fork (``initargs`` are not pickled by the fork
+        start method), with its lexicon automaton and lookup tables built once, here, and
+        shared copy-on-write; a worker the pool replaces gets it the same way.
+        """
+        _ = self.lexicon.automaton
+        _keep_table(_DROP_KEEP_BREAKS)
+        _keep_table(_DROP_KEEP_NL)
+        return mp.get_context("fork").Pool(
+            procs, initializer=_init_forked_worker, initargs=(self,)
+        )
 
     def iter_score(
         self,
@@ -664,15 +674,8 @@ class RubricScorer:
     ) -> Iterator[RubricResult]:
         """Score ``rows`` in one pool of ``procs`` forked workers, at most ``window`` tasks of
         ``chunksize`` rows in flight; results in input order."""
-        global _WORKER
-        _ = self.lexicon.automaton  # built before the fork: shared copy-on-write
-        _keep_table(_DROP_KEEP_BREAKS)
-        _keep_table(_DROP_KEEP_NL)
-        _WORKER = self
         pending: collections.deque = collections.deque()
-        ctx = mp.get_context("fork")
-        pool = ctx.Pool(procs, initializer=_init_forked_worker)
-        _WORKER = None  # the workers hold their own copy
+        pool = self._forked_pool(procs)
         try:
             while True:
                 task = list(itertools.islice(rows, chunksize))
@@ -1320,12 +1323,15 @@ def _all_ones(reason: str, gold: tuple | None) -> RubricResult:
     )
 
 
-# Set in the parent just before forking a pool; the forked workers read them.
+# The scorer of a forked worker (set by _init_forked_worker), and the rows score_many's workers
+# inherit (set in the parent just before its pool forks).
 _WORKER: RubricScorer | None = None
 _ROWS: list[tuple] | None = None
 
 
-def _init_forked_worker() -> None:
+def _init_forked_worker(scorer: RubricScorer) -> None:
+    global _WORKER
+    _WORKER = scorer
     # Objects inherited from the parent never become garbage here: keep the collector off
     # them (and off copy-on-write pages) for the life of the worker.
     gc.freeze()
