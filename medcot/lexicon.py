@@ -16,7 +16,8 @@ would match inside almost every word.
 Matching uses one Aho-Corasick automaton per lexicon (``ahocorasick_rs``, the Rust ``aho-corasick``
 crate), built once and cached; ``find`` returns the leftmost-longest, non-overlapping matches from
 left to right. (pyahocorasick's ``iter_long``, used before, misses some of those matches:
-WojciechMula/pyahocorasick#133, #185; it skipped a term in 40 of 33,973 texts of our benchmark.)
+WojciechMula/pyahocorasick#133, #185; it skipped a term in 40 of 33,973 synthetic benchmark and
+real CMExam texts.)
 """
 
 from __future__ import annotations
