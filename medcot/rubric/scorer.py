@@ -51,10 +51,13 @@ from typing import Any
 import numpy as np
 from rapidfuzz.distance import LCSseq
 
-from medcot.answer import Extraction, check_answer, extract_answer
+from medcot.answer import Extraction, check_answer, extract_answer, is_negative_question
 from medcot.constants import RUBRIC_DIMENSIONS
 from medcot.errors import InputError
 from medcot.lexicon import Lexicon, load_builtin
+from medcot.rubric.stance import VERDICT_MARKER, option_stance
+from medcot.rubric.substance import Substance, analyse
+from medcot.rubric.vocab import Vocabulary, load_builtin_vocabulary
 from medcot.textsim import char_normalize, nfkc_fold
 
 logger = logging.getLogger(__name__)
@@ -497,6 +500,7 @@ class RubricScorer:
             else load_builtin()
         )
         self.calibration = calibration
+        self.vocab: Vocabulary = load_builtin_vocabulary()
         # Prose function characters inside each lexicon term (looked up per match on the hot path).
         self._func_in_term = [_term_function_chars(t) for t, _c in self.lexicon.entries]
         if calibration is not None and not callable(
@@ -713,6 +717,20 @@ class RubricScorer:
         has_q = len(ctx.q_bigrams) > 0
         has_opts = bool(opts)
         has_ref = bool(ref) and bool(_reference_features(ref)[0])
+        # Which sentences are claims about this question: only they earn credit below.
+        sub: Substance = analyse(
+            sents,
+            sent_norm,
+            qo_bigrams=ctx.qo_bigrams,
+            vocab=self.vocab,
+            lexicon=self.lexicon,
+            option_texts=[t for _lab, t in ctx.options],
+            has_context=has_q or has_opts,
+        )
+        claim_mask = sub.claim_mask()
+        claim_norm = "".join(itertools.compress(sent_norm, claim_mask))
+        claim_raw = "\n".join(itertools.compress(sents, claim_mask))
+        c_bi = _bigrams(claim_norm)
 
         n_sent = len(sents)
         # Sentence-level comparisons (coherence, padding, order) use character sets: set(str) is
@@ -756,19 +774,24 @@ class RubricScorer:
         sig["answer_part"] = ans_part
 
         # ---- relevance to this question ---------------------------------------------------------
-        stem_rec = _n_common(ctx.q_bigrams, p_bi) / len(ctx.q_bigrams) if has_q else 0.0
+        stem_rec = _n_common(ctx.q_bigrams, c_bi) / len(ctx.q_bigrams) if has_q else 0.0
         # An option is discussed when its verdict is given or its text is used; content actually
         # tied to the option texts is counted apart (verdict letters alone do not prove relevance).
         opt_disc = opt_named = 0
+        discussed: set[str] = set()
         opt_common = np.bincount(
-            ctx.opt_index[_members(ctx.opt_bigrams, p_bi)], minlength=len(opts)
+            ctx.opt_index[_members(ctx.opt_bigrams, c_bi)], minlength=len(opts)
         ).tolist()
+        # Verdicts count only inside claims ("A. 原发病 错误" with no reason discusses nothing).
+        claim_verdicts = set("".join(m.group(1) for m in VERDICT_MARKER.finditer(claim_norm)))
         for (lab, otext), n_ob, n_common in zip(ctx.options, ctx.opt_sizes, opt_common):
-            if otext and (otext in pn or (n_ob and n_common / n_ob >= 0.6)):
+            if otext and (otext in claim_norm or (n_ob and n_common / n_ob >= 0.6)):
                 opt_named += 1
                 opt_disc += 1
-            elif lab in ext.verdicts:
+                discussed.add(lab)
+            elif lab.lower() in claim_verdicts or (lab in ext.verdicts and sub.claims):
                 opt_disc += 1
+                discussed.add(lab)
         opt_frac = opt_disc / len(opts) if has_opts else _clip(len(ext.verdicts) / 4)
         opt_text_frac = opt_named / len(opts) if has_opts else 0.0
         # Relevance = is this text about THIS question: the stem counts most, option texts help.
@@ -807,18 +830,25 @@ class RubricScorer:
         med_chars = vague_chars = lex_chars = lex_func = 0
         func_in = self._func_in_term
         entries = self.lexicon.entries
-        for i, start, end in self.lexicon.match_indexes(folded, normalized=True):
+        # Clinical and terminology credit counts only for terms used inside claims.
+        hits = self.lexicon.match_indexes(folded, normalized=True)
+        in_claim = [
+            claim_mask[max(0, bisect.bisect_right(sent_start, st) - 1)] if sent_start else False
+            for _i, st, _e in hits
+        ]
+        for (i, start, end), claimed in zip(hits, in_claim):
             t, c = entries[i]
             lex_chars += end - start
             lex_func += func_in[i]
             if c in _MEDICAL:
                 med_starts.append(start)
-                med_terms.add(t)
-                med_chars += len(t)
+                if claimed:
+                    med_terms.add(t)
+                    med_chars += len(t)
             elif c == "vague":
                 vague_terms.append(t)
                 vague_chars += len(t)
-            else:
+            elif claimed:
                 cues.add(c)
         n_med = len(med_starts)
         non_space = len(folded) - len(_WS.findall(folded)) or 1
@@ -878,8 +908,8 @@ class RubricScorer:
         )
 
         # ---- structure -------------------------------------------------------------------------------
-        conn = set(_CONNECTIVES.findall(folded))
-        s_steps = _clip((n_sent - 1) / 4)
+        conn = set(_CONNECTIVES.findall(claim_raw))
+        s_steps = _clip((sub.claims - 1) / 4)
         s_conn = _clip(len(conn) / 4)
         concl_sentence = None
         if (
@@ -967,9 +997,9 @@ class RubricScorer:
 
         # ---- sufficiency --------------------------------------------------------------------------------
         if has_ref:
-            s_len = _clip(n_chars / max(20.0, 0.6 * len(ref_norm)))
+            s_len = _clip(len(claim_norm) / max(20.0, 0.6 * len(ref_norm)))
         else:
-            s_len = _clip(n_chars / 120.0)
+            s_len = _clip(len(claim_norm) / 120.0)
         pad_sents = 0
         bounds = sent_start[1:] + [len(folded) + 1]
         # Distinct characters of each sentence also found in the question, options or reference.
@@ -984,16 +1014,53 @@ class RubricScorer:
             has_term = k < len(med_starts) and med_starts[k] < bounds[i]
             if overlap < 0.15 and not has_term:
                 pad_sents += 1
-        pad_frac = pad_sents / n_sent if n_sent else 0.0
+        # Off-topic, generic and duplicated sentences are padding too (share of content characters).
+        waste = sub.fractions["off_topic"] + sub.fractions["generic"] + sub.fractions["duplicate"]
+        pad_frac = max(pad_sents / n_sent if n_sent else 0.0, waste)
         sig.update(
             length_adequacy=s_len, padding_fraction=pad_frac, chars=float(n_chars)
+        )
+
+        # ---- support: is the stated answer argued for? --------------------------------------------------
+        # Against gold when known, else against the text's own answer (internal consistency).
+        target = gold or (tuple(ext.labels) if ext.labels else None)
+        s_claims = _clip(sub.claims / 3)
+        contradiction = False
+        if target and has_opts:
+            st = option_stance(
+                pn, ctx.options, target, negative_question=is_negative_question(question)
+            )
+            has_text = any(len(t) >= 2 for lab, t in ctx.options if lab in target)
+            gold_argued = bool(discussed & set(target)) or (not has_text and sub.claims > 0)
+            n_dis = len(opts) - len(target)
+            dis_cov = len(discussed - set(target)) / n_dis if n_dis > 0 else 1.0
+            support = 0.5 * float(gold_argued) + 0.25 * dis_cov + 0.25 * s_claims
+            contradiction = st.contradicts
+            if contradiction:
+                support *= 0.3
+            sig.update(
+                stance_gold_for=float(st.gold_for),
+                stance_gold_against=float(st.gold_against),
+                stance_other_for=float(st.other_for),
+                stance_other_against=float(st.other_against),
+                gold_argued=float(gold_argued),
+                distractors_argued=dis_cov,
+            )
+        else:
+            support = 0.25 + 0.75 * s_claims
+        sig["support"] = support
+        sig.update({f"share_{k}": v for k, v in sub.fractions.items()})
+        sig.update(
+            claims=float(sub.claims),
+            specific_rate=sub.specific_rate,
+            specific_per_claim=sub.specific_per_claim,
         )
 
         # ---- dimension scores --------------------------------------------------------------------------
         s_stem = _clip(stem_rec / 0.35) if has_q else relevance
         if has_ref:
             corr = (
-                0.55 * ans_part
+                0.55 * ans_part * (0.3 + 0.7 * support)
                 + 0.25 * relevance
                 + 0.20 * _clip((rouge_f or 0.0) / 0.5)
             )
@@ -1006,7 +1073,7 @@ class RubricScorer:
                 + 0.15 * (1 - pad_frac)
             )
         else:
-            corr = 0.65 * ans_part + 0.35 * relevance
+            corr = 0.65 * ans_part * (0.3 + 0.7 * support) + 0.35 * relevance
             suff = (
                 0.25 * s_stem
                 + 0.25 * opt_frac
@@ -1119,6 +1186,17 @@ class RubricScorer:
                 ("medical_correctness", "information_sufficiency"),
                 f"little connection to this question (relevance {relevance:.2f})",
             )
+        if not sub.claims:
+            caps.update({d: min(caps.get(d, 5.0), 1.5) for d in RUBRIC_DIMENSIONS})
+            caps["medical_correctness"] = min(caps.get("medical_correctness", 5.0), 2.0)
+            _add(ev, RUBRIC_DIMENSIONS, "no sentence makes a specific claim about this question")
+        if contradiction:
+            caps["medical_correctness"] = min(caps.get("medical_correctness", 5.0), 2.5)
+            _add(
+                ev,
+                ("medical_correctness",),
+                "the reasoning argues against the answer it states (option stance contradicts it)",
+            )
         low = folded.lower()
         inj = (
             _INJECTION.search(folded)
@@ -1201,6 +1279,8 @@ class RubricScorer:
         if gate < 1.0:
             e.append(f"clinical credit gated by relevance/correctness ({gate:.2f})")
 
+        for msg in sub.evidence[:8]:
+            _add(ev, ("reasoning_structure", "information_sufficiency"), msg)
         overall = round(sum(scores.values()) / len(scores), 4)
         return RubricResult(
             scores,

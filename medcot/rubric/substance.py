@@ -1,0 +1,271 @@
+"""Which sentences of a chain of thought earn credit: claims about *this* question.
+
+Every sentence gets one label; only ``claim`` sentences earn credit in any dimension. In the order
+they are checked:
+
+- ``duplicate`` — repeats an earlier sentence (same content, or character sets >= 85 % alike);
+- ``answer`` — nothing but the answer statement and verdict letters ("故本题选B", "(C对)");
+- ``list`` — separator-delimited short pieces (a term list, not a clause), or a single bare term;
+- ``echo`` — mostly copied from the stem or the options, adding no new specific content;
+- ``off_topic`` — shares no specific content with the question, the options, or the sentences
+  that are on topic (another question's explanation, generic boilerplate);
+- ``generic`` — on topic, but all it adds is common vocabulary: cue phrases with no claim attached
+  ("鉴别诊断需考虑"), frames ("与本题密切相关"), exam talk;
+- ``claim`` — says something specific that the question does not already say, about the
+  question's own entities (or continuing a sentence that does).
+
+"Specific" is measured, not listed: a character bigram is *common* when it occurs in at least
+``common_df`` of real explanations (:mod:`medcot.rubric.vocab`), and cue and vague lexicon terms
+never count as specific. Bigrams never seen in a real explanation count only in runs (a new
+term), not alone (the seam where two copied fragments were glued together).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from medcot.lexicon import Lexicon
+from medcot.rubric.vocab import Vocabulary, bigram_seq
+
+__all__ = ["LABELS", "Substance", "analyse"]
+
+LABELS = ("claim", "generic", "off_topic", "echo", "list", "answer", "duplicate")
+
+# Answer statements and verdict markers, in normalised text (no punctuation, lower case).
+_ANSWER_STMT = re.compile(
+    r"(?:故而|故|因此|所以|综上所述|综上|则|即)?(?:本题|此题|该题)?的?(?:正确|最佳|参考)?"
+    r"(?:答案|应选|选择|选项|选)(?:应|应当|应该)?(?:为|是|选|选择)?[a-h](?:[a-h]|和|及|与)*"
+    r"(?:项|选项)?(?:正确|为正确答案|为答案|对)?"
+    r"|[a-h]{1,5}(?:项|选项)?(?:对|错|正确|错误|不正确)"
+    r"|为本题(?:的)?(?:正确)?(?:答案|选项)|本题(?:的)?(?:正确)?答案"
+    r"|theansweris[a-h]+|answer[a-h]\b"
+)
+_FUNCTION = frozenset("的是在和与及或了而由于为其可但则即等也都被把将从对向以之所因故此该有无不能会使")
+_PIECE_SPLIT = re.compile(r"[,，、/;；:：\s·•*\-]+|\d{1,2}[.、)）]")
+_ANAPHOR = re.compile(r"^(?:其|该|此|它|这|上述|后者|前者|二者|两者|本病|本药|此病|此药)")
+_MEDICAL = frozenset(("disease", "symptom", "anatomy", "drug", "exam", "tcm", "user"))
+
+
+@dataclass
+class Substance:
+    """The labels of a text's sentences and what they add up to.
+
+    ``fractions`` are shares of the text's content characters per label (they sum to 1 when the
+    text has content); ``claims`` is the number of claim sentences.
+    """
+
+    labels: list[str]
+    fractions: dict[str, float]
+    claims: int
+    specific_rate: float  # specific novel bigrams / all bigrams of the text
+    specific_per_claim: float
+    evidence: list[str] = field(default_factory=list)
+
+    def claim_mask(self) -> list[bool]:
+        return [lab == "claim" for lab in self.labels]
+
+
+def _strip_answers(s: str) -> str:
+    return _ANSWER_STMT.sub("\x00", s)
+
+
+def _is_list(raw: str, content: str, lexicon: Lexicon) -> bool:
+    """A sentence of short separator-delimited pieces, or one bare term."""
+    pieces = [p for p in _PIECE_SPLIT.split(raw) if p.strip()]
+    if len(pieces) >= 4:
+        short = sum(
+            1 for p in pieces if len(p) <= 6 and not any(c in _FUNCTION for c in p)
+        )
+        if short >= 0.6 * len(pieces):
+            return True
+    if len(content) <= 8 and not any(c in _FUNCTION for c in content):
+        return content in lexicon or len(content) <= 5
+    return False
+
+
+def analyse(
+    raw_sentences: Sequence[str],
+    sentences: Sequence[str],
+    *,
+    qo_bigrams: np.ndarray,
+    vocab: Vocabulary,
+    lexicon: Lexicon,
+    common_df: float = 0.03,
+    option_texts: Sequence[str] = (),
+    has_context: bool = True,
+) -> Substance:
+    """Label each sentence (see the module docstring).
+
+    Args:
+        raw_sentences: the sentences as written (punctuation kept: list layout).
+        sentences: their normalised content (:func:`medcot.textsim.char_normalize`).
+        qo_bigrams: sorted distinct bigrams of the question and options (empty when unknown).
+        vocab: document frequencies of bigrams in real explanations.
+        lexicon: medical lexicon (cue and vague terms never count as specific).
+        common_df: share of explanations above which a bigram is common.
+        option_texts: the options' normalised texts.
+        has_context: whether a question or options are known (without them nothing is off topic
+            or echo).
+
+    Returns:
+        A :class:`Substance`.
+
+    >>> from medcot.lexicon import load_builtin
+    >>> from medcot.rubric.vocab import Vocabulary
+    >>> v = Vocabulary.from_texts(["本题考查"] * 50 + ["胆总管梗阻使胆汁淤积"])
+    >>> s = analyse(["胆总管结石、黄疸", "胆总管梗阻使胆汁淤积而引起黄疸"],
+    ...             ["胆总管结石黄疸", "胆总管梗阻使胆汁淤积而引起黄疸"],
+    ...             qo_bigrams=np.unique(bigram_seq("黄疸见于胆总管结石")), vocab=v,
+    ...             lexicon=load_builtin())
+    >>> s.labels
+    ['echo', 'claim']
+    """
+    n = len(sentences)
+    labels = ["claim"] * n
+    weights = [len(s) for s in sentences]
+    common = max(2.0, common_df * vocab.n_docs)
+    specific_sets: list[np.ndarray] = []
+    anchored = [False] * n
+    spec_counts = [0] * n
+    echo_share = [0.0] * n
+    seen: list[tuple[str, set]] = []
+    evidence: list[str] = []
+    total_bigrams = 0
+    total_specific = 0
+    for i, (raw, s) in enumerate(zip(raw_sentences, sentences)):
+        chars = set(s)
+        dup_of = None
+        if len(s) >= 4:
+            for j, (prev, pset) in enumerate(seen):
+                if prev == s or (
+                    len(pset) >= 4
+                    and len(chars & pset) >= 0.85 * len(chars | pset)
+                ):
+                    dup_of = j
+                    break
+        seen.append((s, chars))
+        stripped = _strip_answers(s)
+        content = stripped.replace("\x00", "")
+        specific_sets.append(np.empty(0, np.uint32))  # replaced below for content sentences
+        if dup_of is not None:
+            labels[i] = "duplicate"
+            evidence.append(f"sentence {i + 1} repeats sentence {dup_of + 1}")
+            continue
+        if len(content) < 3:
+            labels[i] = "answer"
+            continue
+        # Cue and vague terms are masked: they never count as specific content.
+        masked = list(stripped)
+        novel_term = False
+        for t_i, a, b in lexicon.match_indexes(stripped, normalized=True):
+            cat = lexicon.entries[t_i][1]
+            if cat.startswith("cue") or cat == "vague":
+                masked[a:b] = "\x00" * (b - a)
+            elif cat in _MEDICAL:
+                novel_term = novel_term or not _all_in(
+                    bigram_seq(stripped[a:b]), qo_bigrams
+                )
+        text = "".join(masked)
+        seq = bigram_seq(text)
+        valid = ~((seq >> 16 == 0) | (seq & 0xFFFF == 0))
+        all_bi = bigram_seq(content)
+        total_bigrams += len(all_bi)
+        in_qo = _members(seq, qo_bigrams) & valid
+        df = vocab.frequency(seq)
+        is_common = df >= common
+        has_letters = _ascii_pair(seq)
+        novel = valid & ~in_qo & ~has_letters
+        known = novel & ~is_common & (df > 0)
+        unseen = novel & (df == 0)
+        # An unseen bigram counts only next to another unseen or specific one (inside a new term).
+        run = unseen & (np.roll(unseen | known, 1) | np.roll(unseen | known, -1))
+        specific = known | run
+        n_spec = int(specific.sum()) + (2 if novel_term else 0)
+        spec_counts[i] = n_spec
+        total_specific += n_spec
+        specific_sets[i] = np.unique(seq[specific])
+        anchored[i] = bool((in_qo & (df < 3 * common)).any())
+        covered = _covered_chars(in_qo)
+        echo_share[i] = covered / max(1, len(content))
+        spec_share = n_spec / max(1, len(all_bi))
+        if _is_list(raw, content, lexicon) and spec_share < 0.3:
+            labels[i] = "list"
+            evidence.append(f"sentence {i + 1} is a term list, not a claim")
+        elif (
+            has_context
+            and echo_share[i] >= 0.6
+            and n_spec < 3
+            and sum(1 for t in option_texts if len(t) >= 2 and t in content) != 1
+        ):
+            # (Stem + exactly one option's text is how an answer is asserted: a claim.)
+            labels[i] = "echo"
+            evidence.append(
+                f"sentence {i + 1} restates the question/options ({echo_share[i]:.0%} copied)"
+                " and adds nothing specific"
+            )
+        elif n_spec < 2:
+            labels[i] = "generic"
+            evidence.append(f"sentence {i + 1} adds only generic wording (no specific claim)")
+    if has_context:
+        # On topic: anchored to the question by a specific shared bigram, or sharing specific
+        # content with (or referring back to) a sentence that is.
+        on = list(anchored)
+        for _ in range(2):
+            topical = [specific_sets[j] for j in range(n) if on[j] and len(specific_sets[j])]
+            pool = np.unique(np.concatenate(topical)) if topical else np.empty(0, np.uint32)
+            for i in range(n):
+                if on[i]:
+                    continue
+                shared = int(_members(specific_sets[i], pool).sum()) if len(pool) else 0
+                if shared >= 2 or (i > 0 and on[i - 1] and _ANAPHOR.match(sentences[i])):
+                    on[i] = True
+        for i in range(n):
+            if labels[i] in ("claim", "generic") and not on[i]:
+                labels[i] = "off_topic"
+                evidence.append(f"sentence {i + 1} is not about this question")
+    total = sum(weights) or 1
+    fractions = {lab: 0.0 for lab in LABELS}
+    for lab, w in zip(labels, weights):
+        fractions[lab] += w / total
+    claims = labels.count("claim")
+    claim_spec = sum(c for c, lab in zip(spec_counts, labels) if lab == "claim")
+    return Substance(
+        labels=labels,
+        fractions=fractions,
+        claims=claims,
+        specific_rate=total_specific / total_bigrams if total_bigrams else 0.0,
+        specific_per_claim=claim_spec / claims if claims else 0.0,
+        evidence=evidence,
+    )
+
+
+def _members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    if not len(sorted_set) or not len(values):
+        return np.zeros(len(values), dtype=bool)
+    pos = sorted_set.searchsorted(values)
+    pos[pos == len(sorted_set)] = 0
+    return sorted_set[pos] == values
+
+
+def _all_in(values: np.ndarray, sorted_set: np.ndarray) -> bool:
+    return bool(len(values)) and bool(_members(values, sorted_set).all())
+
+
+def _ascii_pair(seq: np.ndarray) -> np.ndarray:
+    """Bigrams of two ASCII letters (English words carry no Chinese content)."""
+    hi, lo = seq >> 16, seq & 0xFFFF
+    return (hi >= 0x61) & (hi <= 0x7A) & (lo >= 0x61) & (lo <= 0x7A)
+
+
+def _covered_chars(in_qo: np.ndarray) -> int:
+    """Characters covered by the bigrams marked ``in_qo`` (a bigram covers two characters)."""
+    if not len(in_qo):
+        return 0
+    cov = np.zeros(len(in_qo) + 1, dtype=bool)
+    cov[:-1] |= in_qo
+    cov[1:] |= in_qo
+    return int(cov.sum())
