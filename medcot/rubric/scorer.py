@@ -55,6 +55,7 @@ from medcot.answer import Extraction, check_answer, extract_answer, is_negative_
 from medcot.constants import RUBRIC_DIMENSIONS
 from medcot.errors import InputError
 from medcot.lexicon import Lexicon, load_builtin
+from medcot.rubric.gate import Gate, load_builtin_gate
 from medcot.rubric.stance import VERDICT_MARKER, option_stance
 from medcot.rubric.substance import Substance, analyse
 from medcot.rubric.vocab import Vocabulary, load_builtin_vocabulary
@@ -64,6 +65,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["RubricResult", "RubricScorer", "score"]
 
+SCORER_VERSION = "medcot-offline-2"
+_LATIN = re.compile(r"[a-z]")
 _SENT_SPLIT = re.compile(r"[。!?;\n]+")
 _WS = re.compile(r"\s")
 # Separators of list items; a text whose pieces between them average at most _LIST_MEAN_CHUNK
@@ -323,6 +326,7 @@ class RubricResult:
     rouge_l: float | None
     evidence: dict[str, list[str]]
     signals: dict[str, float] = field(default_factory=dict)
+    version: str = ""  # scorer + learned-model version (RubricScorer.version)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict.
@@ -340,6 +344,7 @@ class RubricResult:
             "rouge_l": self.rouge_l,
             "evidence": {k: list(v) for k, v in self.evidence.items()},
             "signals": dict(self.signals),
+            "version": self.version,
         }
 
 
@@ -478,6 +483,8 @@ class RubricScorer:
     Args:
         lexicon_paths: user lexicon files added to the built-in lexicon.
         calibration: optional object with ``.apply(signals) -> {dimension: score}``.
+        gate: the learned real-vs-gaming model (:mod:`medcot.rubric.gate`): ``"builtin"``
+            (default), a :class:`~medcot.rubric.gate.Gate`, or None for ungated heuristics.
 
     >>> s = RubricScorer()
     >>> r = s.score("上消化道出血表现为呕血还是黑便主要取决于出血量（C对），出血部位（B错）次要。故选C。",
@@ -492,6 +499,7 @@ class RubricScorer:
         *,
         lexicon_paths: Sequence[str | os.PathLike] = (),
         calibration: Any = None,
+        gate: Gate | None | str = "builtin",
     ) -> None:
         self.lexicon_paths = tuple(str(p) for p in lexicon_paths)
         self.lexicon: Lexicon = (
@@ -501,6 +509,10 @@ class RubricScorer:
         )
         self.calibration = calibration
         self.vocab: Vocabulary = load_builtin_vocabulary()
+        self.gate: Gate | None = load_builtin_gate() if gate == "builtin" else gate  # type: ignore[assignment]
+        if self.gate is not None and not isinstance(self.gate, Gate):
+            raise InputError(f"gate: expected a Gate, None or 'builtin', got {gate!r}")
+        self.version = SCORER_VERSION + (f"+{self.gate.version}" if self.gate else "+ungated")
         # Prose function characters inside each lexicon term (looked up per match on the hot path).
         self._func_in_term = [_term_function_chars(t) for t, _c in self.lexicon.entries]
         if calibration is not None and not callable(
@@ -710,7 +722,7 @@ class RubricScorer:
         folded = _fold(pred)
         sents, sent_norm, sent_start, pn = _sentences(folded)
         if not pn:
-            return _all_ones("empty", gold)
+            return _all_ones("empty", gold, self.version)
         ev: dict[str, list[str]] = {d: [] for d in RUBRIC_DIMENSIONS}
         sig: dict[str, float] = {}
         ctx = _context(question, opts)
@@ -897,6 +909,7 @@ class RubricScorer:
         if list_like >= 0.6:
             prose = min(prose, 0.3)
         sig["list_like"] = list_like
+        sig["latin_share"] = len(_LATIN.findall(pn)) / n_chars
         sig.update(
             term_coverage=term_cov,
             distinct_terms=float(distinct_terms),
@@ -1213,6 +1226,19 @@ class RubricScorer:
             )
         for d, c in caps.items():
             scores[d] = min(scores[d], c)
+        if self.gate is not None:
+            # The learned model sees every signal, caps included; it only ever removes credit.
+            p = self.gate.probability(sig)
+            credit = Gate.credit(p)
+            sig["gate_probability"] = p
+            if credit < 1.0:
+                scores = {d: 1.0 + (v - 1.0) * credit for d, v in scores.items()}
+                _add(
+                    ev,
+                    RUBRIC_DIMENSIONS,
+                    f"learned check ({self.gate.version}): P(genuine reasoning) {p:.2f}, "
+                    f"credit x{credit:.2f}",
+                )
         scores = {d: round(scores[d], 4) for d in RUBRIC_DIMENSIONS}
 
         # ---- evidence ----------------------------------------------------------------------------------
@@ -1290,6 +1316,7 @@ class RubricScorer:
             None if rouge_f is None else round(rouge_f, 6),
             ev,
             {k: float(v) for k, v in sorted(sig.items())},
+            self.version,
         )
 
 
@@ -1387,7 +1414,7 @@ def _answer_correct(correct: bool | None, gold: tuple | None) -> bool | None:
     return False if correct is None and gold else correct
 
 
-def _all_ones(reason: str, gold: tuple | None) -> RubricResult:
+def _all_ones(reason: str, gold: tuple | None, version: str = "") -> RubricResult:
     scores = {d: 1.0 for d in RUBRIC_DIMENSIONS}
     ev = {d: [reason] for d in RUBRIC_DIMENSIONS}
     if gold:
@@ -1400,6 +1427,7 @@ def _all_ones(reason: str, gold: tuple | None) -> RubricResult:
         None,
         ev,
         {"empty": 1.0},
+        version,
     )
 
 
