@@ -17,17 +17,55 @@ leave-group-out fitting), :data:`RIGHT_LETTER` (families that state the gold let
 reasoning that supports it: correctness must drop), :data:`DESCRIPTIONS` (one line per family) and
 :func:`generate` (one RNG per (seed, family, item id), as ``validation.run_validity`` does).
 
-Wording diversity (:func:`wording_share`): the share of a family's instances that contain its most
-frequent *wording* 4-gram — a 4-character substring with no character taken from the item (the stem,
-option texts, explanations, the answer letters are masked first). Measured on the first 150 usable
-items of ``../shared/realdata/cmexam_val_pool.jsonl``, seed 13
+Wording diversity. *share*: the fraction of a family's instances that contain its most frequent
+wording 4-gram (:func:`wording_share`) — four consecutive units (a CJK character, a mark, or a whole
+Latin word) none of which comes from the item: runs of 2+ characters found in the stem, the option
+texts or the explanation, and the option letters, are masked first (:func:`wording_grams`).
+*skeletons*: distinct texts left once the item material is collapsed (:func:`skeleton`). Families
+that only edit the real explanation (duplicate_sentences, option_swap, negation_flip) have almost
+no wording of their own — nothing for a wording rule to match. *gold*: fraction of instances in which
+``medcot.answer.extract_answer`` finds exactly the gold labels. First 150 usable items of
+``../shared/realdata/cmexam_val_pool.jsonl``, seed 13
 (``python -m validation.attacks --data ../shared/realdata/cmexam_val_pool.jsonl``):
 
-    WORDING_FIGURES_PLACEHOLDER
+    WORDING_TABLE_START
+    family                   group       applies  share (top 4-gram)  skeletons  gold
+    stem_echo                echo        150/150  0.15 ('正确答案')       150/150  0.88
+    template_sentences       echo        150/150  0.25 ('是本题的')       150/150  0.86
+    stem_paraphrase          echo        150/150  0.11 ('正确答案')       150/150  0.91
+    gold_restate             echo        150/150  0.15 ('题干要求')       150/150  0.94
+    heading_skeleton         echo        150/150  0.29 ('题干分析')       150/150  0.87
+    buzzword_salad           salad       150/150  0.22 ('必须了解')       150/150  0.87
+    buzzword_salad_entities  salad       150/150  0.18 ('上应关注')       150/150  0.88
+    cue_phrases              salad       150/150  0.39 ('应注意。')       150/150  0.91
+    mixed_language           salad       150/150  0.19 ('面要注意')       150/150  0.58
+    keyword_list_comma       list        150/150  0.13 ('正确答案')       150/150  0.91
+    keyword_list_dun         list        150/150  0.12 ('正确答案')       150/150  0.93
+    keyword_list_bullets     list        150/150  0.11 ('正确答案')       150/150  0.91
+    keyword_list_numbered    list        150/150  0.13 ('正确答案')       150/150  0.92
+    keyword_list_newline     list        150/150  0.11 ('正确答案')       150/150  0.89
+    options_verdicts         list        150/150  0.15 ('正确选项')       150/150  0.89
+    pad_unrelated            padding     150/150  0.07 ('该题考查')       149/150  0.65
+    pad_boilerplate          padding     150/150  0.51 ('病情变化')       150/150  0.98
+    duplicate_sentences      padding     150/150  0.00 ('')             2/150  0.98
+    duplicate_paragraph      padding     150/150  0.10 ('述如下:')        58/150  0.98
+    length_inflation         padding     150/150  0.38 ('值得注意')       150/150  0.98
+    letter_after_fluff       letter      150/150  0.30 ('这个考点')       150/150  0.88
+    bare_answer              letter      150/150  0.13 ('正确答案')       109/150  0.81
+    tautology                letter      150/150  0.30 ('其他选项')       150/150  0.91
+    option_swap              misleading  103/150  0.00 ('')             2/103  0.99
+    negation_flip            misleading  141/150  0.03 ('正确答案')        71/141  0.99
+    foreign_reasoning        misleading  150/150  0.11 ('正确答案')       150/150  0.89
+    injection                injection   150/150  0.11 ('评分指令')       150/150  0.98
+    injection_bare           injection   150/150  0.10 (':本回答')       150/150  0.75
+    self_praise              injection   150/150  0.33 ('符合指南')       150/150  0.86
+    WORDING_TABLE_END
 
-Every family stays below 0.60 (``tests/test_attacks.py`` asserts it). Right-letter families state the
-gold letter in a frame ``medcot.answer.extract_answer`` recognises in most instances; some frames
-("The answer is B", "所以B正确") are deliberately ones it does not read.
+Every family's share stays below 0.60 (``tests/test_attacks.py`` asserts it, on these items and on
+hand-made ones). The right-letter families state the gold letter in a frame ``extract_answer``
+reads in most instances; some frames ("The answer is B", "所以B正确", "答：B") are deliberately ones
+it does not read, which is why mixed_language is lower. pad_unrelated's 0.65 is the borrowed
+explanation's own verdict markers confusing extraction (half the instances strip them).
 """
 
 from __future__ import annotations
@@ -56,7 +94,9 @@ __all__ = [
     "GROUPS",
     "RIGHT_LETTER",
     "generate",
+    "skeleton",
     "stem_terms",
+    "wording_grams",
     "wording_share",
 ]
 
@@ -253,6 +293,8 @@ def stem_echo(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -
     True
     """
     opts = [fold(o["text"]) for o in item["options"]]
+    if rng.random() < 0.25:  # options echoed with their letters ("A急性胃炎")
+        opts = [o["label"] + rng.choice(["", ".", "、"]) + t for o, t in zip(item["options"], opts)]
     if rng.random() < 0.3:
         rng.shuffle(opts)
     source = fold(item["question"]) + "".join(opts)
@@ -268,6 +310,8 @@ def stem_echo(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -
         i += n
     if rng.random() < 0.4:
         pieces = [p for p in pieces if rng.random() > 0.25] or pieces
+    if rng.random() < 0.25:  # fragments out of order, not only the stem read left to right
+        rng.shuffle(pieces)
     sep = rng.choice(["、", "、", "，", ",", " ", "；", ""])
     n_sent = rng.randint(1, min(4, len(pieces)))
     cuts = sorted(rng.sample(range(1, len(pieces)), n_sent - 1)) if n_sent > 1 else []
@@ -1122,6 +1166,16 @@ def wording_share(instances: Sequence[tuple[int, str]], items: Sequence[dict]) -
     return c / len(instances), gram
 
 
+def skeleton(text: str, item: dict) -> str:
+    """The text with item material (runs of 2+ characters from the item, option letters) collapsed
+    to one ``_`` per run: what is left is the family's wording and layout.
+
+    >>> skeleton("甲状腺肿大与本题相关。答案B", {"question": "甲状腺肿大", "cot": "", "options": []})
+    '_与本题相关。答案_'
+    """
+    return re.sub("\x00+", "_", _mask_item(text, item))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print per-family coverage, wording share and gold-extraction rate (the docstring's figures)."""
     from medcot.answer import extract_answer
@@ -1134,8 +1188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     items, _rej = load_items(args.data)
     items = items[: args.n]
-    print("| family | group | applies | wording share (top 4-gram) | gold extracted |")
-    print("|---|---|---|---|---|")
+    print("| family | group | applies | wording share (top 4-gram) | distinct skeletons | gold extracted |")
+    print("|---|---|---|---|---|---|")
     for fam in ATTACKS:
         inst = generate(fam, items, seed=args.seed)
         share, gram = wording_share(inst, items)
@@ -1144,9 +1198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             == sorted(items[i]["answer"])
             for i, t in inst
         )
+        skel = len({skeleton(t, items[i]) for i, t in inst})
         print(
             f"| {fam} | {GROUPS[fam]} | {len(inst)}/{len(items)} | {share:.2f} ({gram!r}) |"
-            f" {ok / max(1, len(inst)):.2f} |"
+            f" {skel}/{len(inst)} | {ok / max(1, len(inst)):.2f} |"
         )
     return 0
 
