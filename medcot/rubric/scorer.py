@@ -56,6 +56,7 @@ from medcot.constants import RUBRIC_DIMENSIONS
 from medcot.errors import InputError
 from medcot.lexicon import Lexicon, load_builtin
 from medcot.rubric.gate import Gate, load_builtin_gate
+from medcot.rubric.injection import find_injection
 from medcot.rubric.stance import VERDICT_MARKER, option_stance
 from medcot.rubric.substance import Substance, analyse
 from medcot.rubric.vocab import Vocabulary, load_builtin_vocabulary
@@ -95,34 +96,6 @@ _NUMBERED = re.compile(
     r"(\d{1,2})\s*[.、．)）]"
 )  # kept only at a sentence start (_numbered_steps)
 _ASCII_ABBR = re.compile(r"([A-Z])(?<![A-Za-z][A-Z])([A-Za-z0-9]{1,7})(?![A-Za-z])")
-_INJECTION = re.compile(
-    r"忽略(?:以上|上述|之前|前面|先前|所有|全部)?(?:的)?(?:所有|全部)?(?:要求|指令|指示|规则|提示|内容|评分标准)|"
-    r"(?:给|打|评)(?:我|本回答|这个回答|此回答)?(?:满分|5分|五分|最高分|高分)|满分\s*[5五]|"
-    r"(?:评分|打分|评审)(?:员|者|模型|系统|老师)|你是(?:一个|一名)?(?:评分|评审|裁判)|"
-    r"ignore\s+(?:all\s+|the\s+|any\s+)?(?:previous|above|prior|earlier)|as\s+the\s+(?:grader|judge|evaluator)|"
-    r"give\s+(?:me\s+|this\s+|it\s+)?(?:a\s+)?(?:5\s*/\s*5|full\s+marks|perfect|the\s+highest)|"
-    r"you\s+are\s+(?:the|a)\s+(?:grader|judge)|system\s+prompt|score\s*[:=]\s*5",
-    re.IGNORECASE,
-)
-# Cheap substring pre-check: the injection regex only runs when one of these occurs.
-_INJECTION_KEYS = (
-    "忽略",
-    "满分",
-    "5分",
-    "五分",
-    "高分",
-    "评分",
-    "打分",
-    "评审",
-    "裁判",
-    "ignore",
-    "grader",
-    "judge",
-    "evaluator",
-    "give",
-    "prompt",
-    "score",
-)
 # Characters that glue Chinese prose together; a bare keyword list has few of them.
 _FUNCTION_CHARS = frozenset(
     "的是在和与及或了而由于为其可但则即等也都被把将从对向以之所因故此该有无不能会使"
@@ -1210,22 +1183,27 @@ class RubricScorer:
                 ("medical_correctness",),
                 "the reasoning argues against the answer it states (option stance contradicts it)",
             )
-        low = folded.lower()
-        inj = (
-            _INJECTION.search(folded)
-            if any(k in low for k in _INJECTION_KEYS)
-            else None
-        )
+        inj = find_injection(folded)
         sig["injection"] = float(bool(inj))
         if inj:
             caps = {d: min(caps.get(d, 5.0), 1.5) for d in RUBRIC_DIMENSIONS}
             _add(
                 ev,
                 RUBRIC_DIMENSIONS,
-                f"instruction addressed to the grader ignored and penalised: {inj.group(0)!r}",
+                f"instruction addressed to the grader ignored and penalised: {inj!r}",
             )
         for d, c in caps.items():
             scores[d] = min(scores[d], c)
+        # Padding (off-topic, generic, repeated sentences) removes credit from every dimension:
+        # real explanations rarely carry any (p90 of the pool: 10 % of characters).
+        keep = _clip(1.0 - 1.25 * max(0.0, waste - 0.05))
+        if keep < 1.0:
+            scores = {d: 1.0 + (v - 1.0) * keep for d, v in scores.items()}
+            _add(
+                ev,
+                RUBRIC_DIMENSIONS,
+                f"{waste:.0%} of the text is padding (off-topic, generic or repeated): credit x{keep:.2f}",
+            )
         if self.gate is not None:
             # The learned model sees every signal, caps included; it only ever removes credit.
             p = self.gate.probability(sig)

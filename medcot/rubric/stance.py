@@ -129,6 +129,8 @@ def option_stance(
                     counts["gold_against"] += 1
                 continue
             said_for = m.group(2) in _POSITIVE
+            if _AGAINST_BEFORE.search(text[max(0, start - 4) : start]):
+                said_for = not said_for  # "的不是带状疱疹(D对)": the claim denies its own verdict
         elif _AGAINST_AFTER.match(after) or _AGAINST_BEFORE.search(text[max(0, start - 4) : start]):
             said_for = False
         elif _FOR_AFTER.match(after):

@@ -133,6 +133,7 @@ def analyse(
     spec_counts = [0] * n
     echo_share = [0.0] * n
     seen: list[tuple[str, set]] = []
+    said = np.empty(0, np.uint32)  # bigrams of the sentences so far
     evidence: list[str] = []
     total_bigrams = 0
     total_specific = 0
@@ -151,9 +152,22 @@ def analyse(
         stripped = _strip_answers(s)
         content = stripped.replace("\x00", "")
         specific_sets.append(np.empty(0, np.uint32))  # replaced below for content sentences
-        if dup_of is not None:
+        own = np.unique(bigram_seq(content))
+        # A restatement: most of its bigrams were already said by the sentences before it.
+        restated = (
+            dup_of is None
+            and len(own) >= 8
+            and len(said)
+            and _members(own, said).mean() >= 0.7
+        )
+        said = np.union1d(said, own) if len(own) else said
+        if dup_of is not None or restated:
             labels[i] = "duplicate"
-            evidence.append(f"sentence {i + 1} repeats sentence {dup_of + 1}")
+            evidence.append(
+                f"sentence {i + 1} repeats sentence {dup_of + 1}"
+                if dup_of is not None
+                else f"sentence {i + 1} restates what the sentences before it said"
+            )
             continue
         if len(content) < 3:
             labels[i] = "answer"
@@ -188,7 +202,9 @@ def analyse(
         spec_counts[i] = n_spec
         total_specific += n_spec
         specific_sets[i] = np.unique(seq[specific])
-        anchored[i] = bool((in_qo & (df < 3 * common)).any())
+        # Anchored: shares specific content with the question (one rare bigram or two uncommon ones).
+        shared_df = df[in_qo]
+        anchored[i] = bool((shared_df < common / 3).any() or (shared_df < common).sum() >= 2)
         covered = _covered_chars(in_qo)
         echo_share[i] = covered / max(1, len(content))
         spec_share = n_spec / max(1, len(all_bi))
