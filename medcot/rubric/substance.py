@@ -22,10 +22,15 @@ term), not alone (the seam where two copied fragments were glued together).
 
 from __future__ import annotations
 
+import collections
+import logging
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+import ahocorasick_rs
 import numpy as np
 
 from medcot.lexicon import Lexicon
@@ -48,6 +53,50 @@ _FUNCTION = frozenset("的是在和与及或了而由于为其可但则即等也
 _PIECE_SPLIT = re.compile(r"[,，、/;；:：\s·•*\-]+|\d{1,2}[.、)）]")
 _ANAPHOR = re.compile(r"^(?:其|该|此|它|这|上述|后者|前者|二者|两者|本病|本药|此病|此药)")
 _MEDICAL = frozenset(("disease", "symptom", "anatomy", "drug", "exam", "tcm", "user"))
+# Part-of-speech tags of jieba's dictionary whose words are glue, not content: conjunctions,
+# adverbs, prepositions, particles, pronouns, modal and onomatopoeic words, fixed expressions
+# and idioms ("总的来说", "与此同时", "不言而喻").
+_FUNCTION_POS = frozenset(("c", "d", "p", "u", "r", "y", "e", "o", "ad", "l", "i"))
+# Words this frequent in general Chinese ("重点", "意义", "方向", "涉及") say nothing specific either.
+_EVERYDAY_FREQ = 2500
+logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _function_automaton() -> ahocorasick_rs.AhoCorasick | None:
+    """Multi-character function words and everyday words of jieba's bundled dictionary (read
+    from the installed package, not copied into this project), minus the built-in lexicon's
+    medical terms."""
+    try:
+        import jieba
+    except ImportError:  # pragma: no cover - jieba is a core dependency
+        logger.warning("jieba is not installed: function words are not masked")
+        return None
+    from medcot.lexicon import load_builtin
+
+    lex = load_builtin()
+    path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
+    words = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) != 3 or len(parts[0]) < 2 or parts[0] in lex:
+                continue
+            if parts[2] in _FUNCTION_POS or int(parts[1]) >= _EVERYDAY_FREQ:
+                words.append(parts[0])
+    return ahocorasick_rs.AhoCorasick(words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+
+
+def function_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the function and discourse words in normalised ``text``.
+
+    >>> function_spans("总的来说胰头癌")
+    [(0, 4)]
+    """
+    auto = _function_automaton()
+    if auto is None or not text:
+        return []
+    return [(a, b) for _i, a, b in auto.find_matches_as_indexes(text)]
 
 
 @dataclass
@@ -134,6 +183,7 @@ def analyse(
     echo_share = [0.0] * n
     seen: list[tuple[str, set]] = []
     said = np.empty(0, np.uint32)  # bigrams of the sentences so far
+    residue = [""] * n
     evidence: list[str] = []
     total_bigrams = 0
     total_specific = 0
@@ -183,6 +233,9 @@ def analyse(
                 novel_term = novel_term or not _all_in(
                     bigram_seq(stripped[a:b]), qo_bigrams
                 )
+        # So are function and discourse words ("总的来说", "与此同时", "进一步"): glue, not content.
+        for a, b in function_spans(stripped):
+            masked[a:b] = "\x00" * (b - a)
         text = "".join(masked)
         seq = bigram_seq(text)
         valid = ~((seq >> 16 == 0) | (seq & 0xFFFF == 0))
@@ -202,11 +255,15 @@ def analyse(
         spec_counts[i] = n_spec
         total_specific += n_spec
         specific_sets[i] = np.unique(seq[specific])
+        # What the sentence adds besides the question's words: a frame when it recurs.
+        residue[i] = "".join(
+            ch for ch, cov in zip(text, _char_cover(in_qo, len(text))) if not cov and ch != "\x00"
+        )
         # Anchored: shares specific content with the question (one rare bigram or two uncommon ones).
         shared_df = df[in_qo]
         anchored[i] = bool((shared_df < common / 3).any() or (shared_df < common).sum() >= 2)
         covered = _covered_chars(in_qo)
-        echo_share[i] = covered / max(1, len(content))
+        echo_share[i] = covered / max(1, len(text) - text.count("\x00"))
         spec_share = n_spec / max(1, len(all_bi))
         if _is_list(raw, content, lexicon) and spec_share < 0.3:
             labels[i] = "list"
@@ -226,6 +283,13 @@ def analyse(
         elif n_spec < 2:
             labels[i] = "generic"
             evidence.append(f"sentence {i + 1} adds only generic wording (no specific claim)")
+    frames = collections.Counter(r for r in residue if len(r) >= 2)
+    for i in range(n):
+        if labels[i] == "claim" and frames[residue[i]] >= 2:
+            labels[i] = "generic"
+            evidence.append(
+                f"sentence {i + 1} is a template: the question's words in a recurring frame"
+            )
     if has_context:
         # On topic: anchored to the question by a specific shared bigram, or sharing specific
         # content with (or referring back to) a sentence that is.
@@ -275,6 +339,15 @@ def _ascii_pair(seq: np.ndarray) -> np.ndarray:
     """Bigrams of two ASCII letters (English words carry no Chinese content)."""
     hi, lo = seq >> 16, seq & 0xFFFF
     return (hi >= 0x61) & (hi <= 0x7A) & (lo >= 0x61) & (lo <= 0x7A)
+
+
+def _char_cover(in_qo: np.ndarray, n_chars: int) -> np.ndarray:
+    """Per character: covered by a bigram marked ``in_qo``."""
+    cov = np.zeros(n_chars, dtype=bool)
+    if len(in_qo):
+        cov[: len(in_qo)] |= in_qo
+        cov[1 : len(in_qo) + 1] |= in_qo
+    return cov
 
 
 def _covered_chars(in_qo: np.ndarray) -> int:
