@@ -709,7 +709,8 @@ class RubricScorer:
             qo_bigrams=ctx.qo_bigrams,
             vocab=self.vocab,
             lexicon=self.lexicon,
-            option_texts=[t for _lab, t in ctx.options],
+            options=ctx.options,
+            q_bigrams=ctx.q_bigrams,
             has_context=has_q or has_opts,
         )
         claim_mask = sub.claim_mask()
@@ -1001,7 +1002,9 @@ class RubricScorer:
             if overlap < 0.15 and not has_term:
                 pad_sents += 1
         # Off-topic, generic and duplicated sentences are padding too (share of content characters).
-        waste = sub.fractions["off_topic"] + sub.fractions["generic"] + sub.fractions["duplicate"]
+        waste = (
+            sub.fractions["off_topic"] + 0.5 * sub.fractions["generic"] + sub.fractions["duplicate"]
+        )
         pad_frac = max(pad_sents / n_sent if n_sent else 0.0, waste)
         sig.update(
             length_adequacy=s_len, padding_fraction=pad_frac, chars=float(n_chars)
@@ -1196,7 +1199,10 @@ class RubricScorer:
             scores[d] = min(scores[d], c)
         # Padding (off-topic, generic, repeated sentences) removes credit from every dimension:
         # real explanations rarely carry any (p90 of the pool: 10 % of characters).
-        keep = _clip(1.0 - 1.25 * max(0.0, waste - 0.05))
+        # Repeated sentences are never needed; off-topic text is rare in real explanations.
+        keep = _clip(
+            1.0 - 2.0 * max(0.0, sub.fractions["off_topic"] + 0.5 * sub.fractions["generic"] - 0.05)
+        ) * _clip(1.0 - 2.5 * sub.fractions["duplicate"])
         if keep < 1.0:
             scores = {d: 1.0 + (v - 1.0) * keep for d, v in scores.items()}
             _add(

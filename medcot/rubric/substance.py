@@ -34,6 +34,7 @@ import ahocorasick_rs
 import numpy as np
 
 from medcot.lexicon import Lexicon
+from medcot.rubric.stance import VERDICT_MARKER
 from medcot.rubric.vocab import Vocabulary, bigram_seq
 
 __all__ = ["LABELS", "Substance", "analyse"]
@@ -56,7 +57,18 @@ _MEDICAL = frozenset(("disease", "symptom", "anatomy", "drug", "exam", "tcm", "u
 # Part-of-speech tags of jieba's dictionary whose words are glue, not content: conjunctions,
 # adverbs, prepositions, particles, pronouns, modal and onomatopoeic words, fixed expressions
 # and idioms ("总的来说", "与此同时", "不言而喻").
-_FUNCTION_POS = frozenset(("c", "d", "p", "u", "r", "y", "e", "o", "ad", "l", "i"))
+_FUNCTION_POS = frozenset(("c", "d", "p", "u", "r", "y", "e", "o", "ad"))
+# Discourse expressions the dictionary files as fixed expressions ("l") — that class also holds
+# many four-character medical phrases ("润肺止咳"), so only these are taken from it.
+_DISCOURSE = (
+    "也就是说", "换句话说", "换言之", "总而言之", "总的来说", "总体来说", "概括来说", "概括而言", "简而言之",
+    "一般而言", "一般来说", "通常来说", "具体而言", "具体来说", "具体地说", "确切地说", "严格来说",
+    "值得注意", "值得一提", "值得强调", "需要指出", "需要强调", "需要说明", "需要注意", "不难发现",
+    "不难看出", "由此可见", "由此看来", "众所周知", "毫无疑问", "显而易见", "不言而喻", "综上所述",
+    "如前所述", "如上所述", "正如前面所说", "前面提到", "上面提到", "事实上", "实际上", "另一方面",
+    "与此同时", "从某种意义上说", "在某种程度上", "可以说", "可以看出", "可以认为", "总之", "此外",
+    "进一步说", "再次说明", "再次强调", "换个角度", "归根结底", "说到底", "密切相关", "息息相关",
+)
 # Words this frequent in general Chinese ("重点", "意义", "方向", "涉及") say nothing specific either.
 _EVERYDAY_FREQ = 2500
 logger = logging.getLogger(__name__)
@@ -84,6 +96,7 @@ def _function_automaton() -> ahocorasick_rs.AhoCorasick | None:
                 continue
             if parts[2] in _FUNCTION_POS or int(parts[1]) >= _EVERYDAY_FREQ:
                 words.append(parts[0])
+    words += [w for w in _DISCOURSE if w not in lex]
     return ahocorasick_rs.AhoCorasick(words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
 
 
@@ -144,7 +157,8 @@ def analyse(
     vocab: Vocabulary,
     lexicon: Lexicon,
     common_df: float = 0.03,
-    option_texts: Sequence[str] = (),
+    options: Sequence[tuple[str, str]] = (),
+    q_bigrams: np.ndarray | None = None,
     has_context: bool = True,
 ) -> Substance:
     """Label each sentence (see the module docstring).
@@ -156,7 +170,8 @@ def analyse(
         vocab: document frequencies of bigrams in real explanations.
         lexicon: medical lexicon (cue and vague terms never count as specific).
         common_df: share of explanations above which a bigram is common.
-        option_texts: the options' normalised texts.
+        options: ``(label, normalised text)`` of each option.
+        q_bigrams: sorted distinct bigrams of the question stem alone.
         has_context: whether a question or options are known (without them nothing is off topic
             or echo).
 
@@ -184,6 +199,7 @@ def analyse(
     seen: list[tuple[str, set]] = []
     said = np.empty(0, np.uint32)  # bigrams of the sentences so far
     residue = [""] * n
+    named_before: set[str] = set()
     evidence: list[str] = []
     total_bigrams = 0
     total_specific = 0
@@ -204,6 +220,12 @@ def analyse(
         specific_sets.append(np.empty(0, np.uint32))  # replaced below for content sentences
         own = np.unique(bigram_seq(content))
         # A restatement: most of its bigrams were already said by the sentences before it.
+        # A sentence that takes up an option not named before is a new point, however alike
+        # its frame ("前壁心肌梗死…见于V3～V5导联(B错)" after "…V1～V3导联(A对)").
+        marked = {c for m in VERDICT_MARKER.finditer(s) for c in m.group(1)}
+        named = {lab for lab, t in options if t and t in content}
+        new_point = bool((named | {lab for lab, _t in options if lab.lower() in marked}) - named_before)
+        named_before |= named | {lab for lab, _t in options if lab.lower() in marked}
         restated = (
             dup_of is None
             and len(own) >= 8
@@ -211,7 +233,7 @@ def analyse(
             and _members(own, said).mean() >= 0.7
         )
         said = np.union1d(said, own) if len(own) else said
-        if dup_of is not None or restated:
+        if (dup_of is not None or restated) and not new_point:
             labels[i] = "duplicate"
             evidence.append(
                 f"sentence {i + 1} repeats sentence {dup_of + 1}"
@@ -259,22 +281,28 @@ def analyse(
         residue[i] = "".join(
             ch for ch, cov in zip(text, _char_cover(in_qo, len(text))) if not cov and ch != "\x00"
         )
-        # Anchored: shares specific content with the question (one rare bigram or two uncommon ones).
-        shared_df = df[in_qo]
-        anchored[i] = bool((shared_df < common / 3).any() or (shared_df < common).sum() >= 2)
+        # Anchored: shares an uncommon bigram with the question (function words included:
+        # "奇经八脉" is a fixed expression and still the question's subject).
+        raw_seq = bigram_seq(stripped)
+        raw_qo = raw_seq[_members(raw_seq, qo_bigrams)]
+        anchored[i] = bool((vocab.frequency(raw_qo) < common).any())
+        # Asserting an answer: the stem with exactly one option's text ("...的是磨牙后垫"), or a
+        # verdict on an option named in a sentence that says something more ("过怒则伤肝(D对)").
+        long_named = [lab for lab, t in options if len(t) >= 2 and t in content]
+        on_stem = int(_members(seq, q_bigrams).sum()) if q_bigrams is not None else 0
+        asserts = (len(long_named) == 1 and on_stem >= 2) or (
+            n_spec >= 1 and any(lab.lower() in marked for lab in named)
+        )
+        anchored[i] = anchored[i] or asserts
         covered = _covered_chars(in_qo)
         echo_share[i] = covered / max(1, len(text) - text.count("\x00"))
         spec_share = n_spec / max(1, len(all_bi))
         if _is_list(raw, content, lexicon) and spec_share < 0.3:
             labels[i] = "list"
             evidence.append(f"sentence {i + 1} is a term list, not a claim")
-        elif (
-            has_context
-            and echo_share[i] >= 0.6
-            and n_spec < 3
-            and sum(1 for t in option_texts if len(t) >= 2 and t in content) != 1
-        ):
-            # (Stem + exactly one option's text is how an answer is asserted: a claim.)
+        elif asserts:
+            pass  # a claim
+        elif has_context and echo_share[i] >= 0.6 and n_spec < 3:
             labels[i] = "echo"
             evidence.append(
                 f"sentence {i + 1} restates the question/options ({echo_share[i]:.0%} copied)"
