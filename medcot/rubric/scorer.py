@@ -1210,6 +1210,10 @@ class RubricScorer:
                 RUBRIC_DIMENSIONS,
                 f"{waste:.0%} of the text is padding (off-topic, generic or repeated): credit x{keep:.2f}",
             )
+        if contradiction:
+            # Reasoning that argues for another option than the one it concludes does not hold
+            # together: the conclusion does not follow, and its clinical reading is wrong.
+            scores = {d: 1.0 + (v - 1.0) * 0.4 for d, v in scores.items()}
         if self.gate is not None:
             # The learned model sees every signal, caps included; it only ever removes credit.
             p = self.gate.probability(sig)

@@ -32,6 +32,7 @@ _AGAINST_AFTER = re.compile(
     r"(?:则|也|均|都)?(?:不是|并非|不属于|不符合|不会|不能|不宜|不可|不应|无关|少见|罕见|禁用|慎用|"
     r"错误|不正确|可排除|排除|除外|不选)"
 )
+_DESIGNATED = re.compile(r"(?:为|是)?本题的?(?:正确)?(?:答案|选项)|为正确(?:答案|选项)|当选")
 _AGAINST_BEFORE = re.compile(r"(?:不是|并非|排除|而非|非|不选|除外|不考虑)$")
 _POSITIVE = {"对", "正确"}
 
@@ -107,35 +108,55 @@ def option_stance(
     True
     >>> option_stance("出血量不是决定因素", opts, ["C"]).gold_against
     1
+    >>> option_stance("首先考虑出血部位所致c对", opts, ["C"]).contradicts
+    True
     """
     gold_set = {g.upper() for g in gold}
     gold_letters = {g.lower() for g in gold_set}
     counts = {"gold_for": 0, "gold_against": 0, "other_for": 0, "other_against": 0}
-    gold_named = False
-    for start, end, lab in _mentions(text, options):
+    mentions = _mentions(text, options)
+    gold_named = any(lab in gold_set for _s, _e, lab in mentions)
+
+    def tally(lab: str, said_for: bool, designated: bool = False) -> None:
         is_gold = lab in gold_set
-        gold_named = gold_named or is_gold
+        expect_for = True if designated else is_gold != negative_question
         side = "gold" if is_gold else "other"
-        expect_for = is_gold != negative_question
-        after = text[end : end + 12]
-        m = VERDICT_MARKER.match(after)
-        if m:
-            letters = set(m.group(1))
-            if lab.lower() not in letters:
-                # A verdict on the wrong option's content: against this option's side, and
-                # against the gold answer when the misplaced letter is a gold one.
-                counts[f"{side}_against"] += 1
-                if not is_gold and letters & gold_letters:
-                    counts["gold_against"] += 1
-                continue
-            said_for = m.group(2) in _POSITIVE
-            if _AGAINST_BEFORE.search(text[max(0, start - 4) : start]):
-                said_for = not said_for  # "的不是带状疱疹(D对)": the claim denies its own verdict
-        elif _AGAINST_AFTER.match(after) or _AGAINST_BEFORE.search(text[max(0, start - 4) : start]):
-            said_for = False
-        elif _FOR_AFTER.match(after):
-            said_for = True
-        else:
-            continue
         counts[f"{side}_{'for' if said_for == expect_for else 'against'}"] += 1
+
+    # 1. Verdict markers close the stretch of text that argues them ("首先考虑腰椎间盘突出症(D对)"):
+    #    the options named in that stretch are the ones the verdict is about.
+    judged: set[int] = set()
+    prev_end = 0
+    for m in VERDICT_MARKER.finditer(text):
+        letters = set(m.group(1))
+        stretch = [x for x in mentions if max(prev_end, m.start() - 60) <= x[0] and x[1] <= m.start()]
+        prev_end = m.end()
+        if not stretch:
+            continue
+        said_for = m.group(2) in _POSITIVE
+        designated = bool(_DESIGNATED.match(text, m.end()))
+        own = [x for x in stretch if x[2].lower() in letters]
+        if own:
+            for start, _end, lab in own:
+                judged.add(start)
+                negated = bool(_AGAINST_BEFORE.search(text[max(0, start - 4) : start]))
+                # "的不是带状疱疹(D对)": the claim denies its own verdict.
+                tally(lab, (said_for or designated) != negated, designated)
+            continue
+        # The verdict sits on other options' content: against those options, and against the
+        # gold answer when a misplaced letter is a gold one.
+        start, _end, lab = stretch[-1]
+        judged.add(start)
+        counts[f"{'gold' if lab in gold_set else 'other'}_against"] += 1
+        if lab not in gold_set and letters & gold_letters:
+            counts["gold_against"] += 1
+    # 2. Other mentions: a polarity phrase right after or before the option's text.
+    for start, end, lab in mentions:
+        if start in judged:
+            continue
+        after = text[end : end + 12]
+        if _AGAINST_AFTER.match(after) or _AGAINST_BEFORE.search(text[max(0, start - 4) : start]):
+            tally(lab, False)
+        elif _FOR_AFTER.match(after):
+            tally(lab, True)
     return Stance(gold_named, **counts)
