@@ -202,17 +202,24 @@ def test_option_swap_needs_the_gold_text():
     assert generate("option_swap", [it], seed=1) == []
 
 
-def test_negation_flip_changes_claims_not_letters():
-    changed = 0
+def test_negation_flip_changes_claims_not_the_stated_answer():
+    changed = verdicts_flipped = 0
     for it in HAND:
-        for i, text in generate("negation_flip", [it], seed=3):
-            orig = fold(it["cot"])
-            assert text != orig
-            assert [m.group(0) for m in _BRACKET.finditer(text)][: len(list(_BRACKET.finditer(orig)))] == [
-                m.group(0) for m in _BRACKET.finditer(orig)
-            ]
-            changed += 1
-    assert changed >= len(HAND) - 1
+        orig = fold(it["cot"])
+        orig_ans = extract_answer(orig, options=it["options"], question=it["question"]).labels
+        for seed in range(8):
+            for _i, text in generate("negation_flip", [it], seed=seed):
+                assert text != orig
+                ext = extract_answer(text, options=it["options"], question=it["question"])
+                if orig_ans == sorted(it["answer"]):
+                    assert ext.labels == orig_ans, (text, ext)
+                brackets = [m.group(0) for m in _BRACKET.finditer(text)]
+                if brackets[: len(list(_BRACKET.finditer(orig)))] != [m.group(0) for m in _BRACKET.finditer(orig)]:
+                    verdicts_flipped += 1
+                    assert ext.method == "conclusion", (text, ext)
+                changed += 1
+    assert changed >= 8 * (len(HAND) - 1)
+    assert 0 < verdicts_flipped < changed / 2
 
 
 def test_negation_flip_keeps_words_whole():

@@ -12,7 +12,7 @@ separators, sentence frames, answer-statement frames, order, counts, cut points 
 from the pools in ``validation/attack_pools/zh.json`` (written for this project), so that a rule
 matching one wording of a family does not match the family.
 
-Exports: :data:`ATTACKS` (29 families), :data:`GROUPS` (family -> one of 7 groups, for
+Exports: :data:`ATTACKS` (31 families), :data:`GROUPS` (family -> one of 7 groups, for
 leave-group-out fitting), :data:`RIGHT_LETTER` (families that state the gold letter without
 reasoning that supports it: correctness must drop), :data:`DESCRIPTIONS` (one line per family) and
 :func:`generate` (one RNG per (seed, family, item id), as ``validation.run_validity`` does).
@@ -45,6 +45,7 @@ no wording of their own — nothing for a wording rule to match. *gold*: fractio
     keyword_list_numbered    list        150/150  0.13 ('正确答案')       150/150  0.92
     keyword_list_newline     list        150/150  0.11 ('正确答案')       150/150  0.89
     options_verdicts         list        150/150  0.15 ('正确选项')       150/150  0.89
+    options_pseudo_reasons   list        150/150  0.29 ('最佳选择')       150/150  0.69
     pad_unrelated            padding     150/150  0.07 ('该题考查')       149/150  0.65
     pad_boilerplate          padding     150/150  0.51 ('病情变化')       150/150  0.98
     duplicate_sentences      padding     150/150  0.00 ('')             2/150  0.98
@@ -52,9 +53,10 @@ no wording of their own — nothing for a wording rule to match. *gold*: fractio
     length_inflation         padding     150/150  0.38 ('值得注意')       150/150  0.98
     letter_after_fluff       letter      150/150  0.30 ('这个考点')       150/150  0.88
     bare_answer              letter      150/150  0.13 ('正确答案')       109/150  0.81
+    answer_spam              letter      150/150  0.43 ('正确答案')       150/150  0.99
     tautology                letter      150/150  0.30 ('其他选项')       150/150  0.91
     option_swap              misleading  103/150  0.00 ('')             2/103  0.99
-    negation_flip            misleading  141/150  0.03 ('正确答案')        71/141  0.99
+    negation_flip            misleading  142/150  0.08 ('正确答案')        99/142  0.99
     foreign_reasoning        misleading  150/150  0.11 ('正确答案')       150/150  0.89
     injection                injection   150/150  0.11 ('评分指令')       150/150  0.98
     injection_bare           injection   150/150  0.10 (':本回答')       150/150  0.75
@@ -83,7 +85,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from medcot.answer import _BARE, _BRACKET, _CONCLUSION, _VERDICT, is_negative_question
+from medcot.answer import _BARE, _BRACKET, _CONCLUSION, _VERDICT, extract_answer, is_negative_question
 from validation.corruptions import fold, split_sentences
 
 logger = logging.getLogger(__name__)
@@ -209,6 +211,16 @@ def answer_frame(item: dict, rng: random.Random, *, pool: str = "answer_zh") -> 
     """
     letters = _letters_str(item, rng)
     return _fill(rng.choice(_p(pool)), rng, L=letters)
+
+
+def _readable_answer(item: dict, rng: random.Random) -> str:
+    """An answer frame that ``extract_answer`` reads as the gold answer (a few draws; the last kept)."""
+    for _i in range(12):
+        frame = answer_frame(item, rng)
+        ext = extract_answer(frame, options=item.get("options"), question=item.get("question"))
+        if ext.labels == sorted(item["answer"]):
+            break
+    return frame
 
 
 def _any_answer(item: dict, rng: random.Random, *, en: float = 0.0) -> str:
@@ -626,6 +638,37 @@ def options_verdicts(item: dict, items: Sequence[dict], rng: random.Random, **_:
     return fold(body)
 
 
+def options_pseudo_reasons(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+    """Every option discussed with a generic pseudo-reason ("与题干不符", "符合题干描述") in the
+    option-by-option shape of real explanations, but with nothing specific to the option.
+
+    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
+    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
+    >>> out = options_pseudo_reasons(it, [it], random.Random(0))
+    >>> "碘缺乏" in out and "感染" in out
+    True
+    """
+    opts = list(item["options"])
+    if len(opts) < 2:
+        return None
+    neg_q = is_negative_question(fold(item["question"]))
+    gold = set(item["answer"])
+    frames = rng.sample(_p("pseudo_frames"), rng.randint(1, 3))
+    pos_v, neg_v = rng.choice([("对", "错"), ("正确", "错误"), ("√", "×")])
+    order = opts if rng.random() < 0.6 else sorted(opts, key=lambda o: o["label"] not in gold)
+    sents = []
+    for o in order:
+        is_gold = o["label"] in gold
+        # In an exception question the answer is the statement that is wrong.
+        reason = rng.choice(_p("pseudo_pos") if is_gold else _p("pseudo_neg"))
+        verdict = pos_v if is_gold != neg_q else neg_v
+        sents.append(_fill(rng.choice(frames), rng, L=o["label"], T=fold(o["text"]), R=reason, V=verdict))
+    body = _joiner(rng).join(sents)
+    if rng.random() < 0.3:
+        body = _fluff_sentence(rng) + body
+    return fold(body + (answer_frame(item, rng) if rng.random() < 0.7 else ""))
+
+
 # ---------------------------------------------------------------- padding group
 
 
@@ -785,6 +828,19 @@ def bare_answer(item: dict, items: Sequence[dict], rng: random.Random, **_: Any)
     return fold(s + _joiner(rng) + ans if r < 0.8 else ans + _joiner(rng) + s)
 
 
+def answer_spam(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+    """The right answer stated again and again in different frames, maybe around one stem term.
+
+    >>> answer_spam({"answer": ["B"], "question": "", "options": []}, [], random.Random(0)).count("B") >= 3
+    True
+    """
+    frames = [_any_answer(item, rng, en=0.1) for _ in range(rng.randint(3, 7))]
+    terms = _terms(item, rng, 0, 2)
+    for t in terms:
+        frames.insert(rng.randrange(len(frames) + 1), _end(t, rng))
+    return fold(rng.choice(["", "\n", " ", ""]).join(frames))
+
+
 def tautology(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
     """Circular "reasons" ("B正确，因为B是对的。", "排除A、C、D，剩下B。") plus an answer frame.
 
@@ -862,12 +918,33 @@ def _negation_spans(s: str, protected: list[tuple[int, int]]) -> list[tuple[int,
     return out
 
 
+_VERDICT_FLIP = {"对": "错", "错": "对", "正确": "错误", "错误": "正确", "不正确": "正确", "√": "×", "×": "√"}
+
+
+def _flip_verdict_words(bracket: str, gold: set[str]) -> str:
+    """Flip the verdict words that follow a gold letter inside one bracket ("(B对AC错)" -> "(B错AC错)").
+
+    >>> _flip_verdict_words("(B对AC错)", {"B"})
+    '(B错AC错)'
+    """
+    if not _VERDICT.search(bracket):
+        return bracket
+
+    def one(m: re.Match) -> str:
+        if set(m.group(1)) & gold:
+            return m.group(0)[: m.start(2) - m.start(0)] + _VERDICT_FLIP[m.group(2)] + m.group(0)[m.end(2) - m.start(0) :]
+        return m.group(0)
+
+    return _VERDICT.sub(one, bracket)
+
+
 def negation_flip(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
     """Key claims negated (是首选 -> 不是首选, 常见 -> 罕见, 升高 -> 降低), the letters kept right.
 
     Claims in the sentences about the gold option (its text or its verdict letter) are flipped
-    first; sometimes claims elsewhere too. Verdict brackets and option texts stay, so the stated
-    answer is unchanged; sometimes an answer frame is appended as well.
+    first; sometimes claims elsewhere too. Option texts stay. Mostly the verdict brackets stay, so
+    the stated answer is unchanged; in a quarter of the instances the gold option's own verdict is
+    flipped as well ("(B对)" -> "(B错)") and a conclusion ("故选B") appended to keep the letter right.
 
     >>> it = {"id": "1", "question": "q", "answer": ["B"], "cot": "急性胰腺炎为首选诊断（B对）。急性胃炎无反跳痛（A错）。",
     ...       "options": [{"label": "A", "text": "急性胃炎"}, {"label": "B", "text": "急性胰腺炎"}]}
@@ -906,6 +983,11 @@ def negation_flip(item: dict, items: Sequence[dict], rng: random.Random, **_: An
         return "".join(out)
 
     idx = [i for i, s in enumerate(sents) if about_gold(s)] or list(range(len(sents)))
+    flip_verdict = rng.random() < 0.25
+    if flip_verdict:
+        # The gold option's own verdict word is flipped too ("(B对)" -> "(B错)"); an appended
+        # conclusion then keeps the stated answer right.
+        sents = [_BRACKET.sub(lambda m: _flip_verdict_words(m.group(0), gold), s) for s in sents]
     p = rng.uniform(0.5, 1.0)
     new = [flip(s, p) if i in idx else s for i, s in enumerate(sents)]
     if rng.random() < 0.3:
@@ -915,10 +997,10 @@ def negation_flip(item: dict, items: Sequence[dict], rng: random.Random, **_: An
     if new == sents:
         new = [flip(s, 1.0) for s in sents]
     text = "".join(new)
-    if text == "".join(sents):
+    if text == fold(item["cot"]):
         return None
-    if rng.random() < 0.2:
-        text += answer_frame(item, rng)
+    if flip_verdict or rng.random() < 0.2:
+        text += _joiner(rng) + (_readable_answer(item, rng) if flip_verdict else answer_frame(item, rng))
     return fold(text)
 
 
@@ -1023,6 +1105,7 @@ ATTACKS: dict[str, Attack] = {
     "keyword_list_numbered": keyword_list_numbered,
     "keyword_list_newline": keyword_list_newline,
     "options_verdicts": options_verdicts,
+    "options_pseudo_reasons": options_pseudo_reasons,
     "pad_unrelated": pad_unrelated,
     "pad_boilerplate": pad_boilerplate,
     "duplicate_sentences": duplicate_sentences,
@@ -1030,6 +1113,7 @@ ATTACKS: dict[str, Attack] = {
     "length_inflation": length_inflation,
     "letter_after_fluff": letter_after_fluff,
     "bare_answer": bare_answer,
+    "answer_spam": answer_spam,
     "tautology": tautology,
     "option_swap": option_swap,
     "negation_flip": negation_flip,
@@ -1044,14 +1128,14 @@ GROUPS: dict[str, str] = {
     **dict.fromkeys(["buzzword_salad", "buzzword_salad_entities", "cue_phrases", "mixed_language"], "salad"),
     **dict.fromkeys(
         ["keyword_list_comma", "keyword_list_dun", "keyword_list_bullets", "keyword_list_numbered",
-         "keyword_list_newline", "options_verdicts"],
+         "keyword_list_newline", "options_verdicts", "options_pseudo_reasons"],
         "list",
     ),
     **dict.fromkeys(
         ["pad_unrelated", "pad_boilerplate", "duplicate_sentences", "duplicate_paragraph", "length_inflation"],
         "padding",
     ),
-    **dict.fromkeys(["letter_after_fluff", "bare_answer", "tautology"], "letter"),
+    **dict.fromkeys(["letter_after_fluff", "bare_answer", "answer_spam", "tautology"], "letter"),
     **dict.fromkeys(["option_swap", "negation_flip", "foreign_reasoning"], "misleading"),
     **dict.fromkeys(["injection", "injection_bare", "self_praise"], "injection"),
 }
@@ -1178,7 +1262,6 @@ def skeleton(text: str, item: dict) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print per-family coverage, wording share and gold-extraction rate (the docstring's figures)."""
-    from medcot.answer import extract_answer
     from validation.run_validity import load_items
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
