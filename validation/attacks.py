@@ -28,7 +28,6 @@ no wording of their own — nothing for a wording rule to match. *gold*: fractio
 ``../shared/realdata/cmexam_val_pool.jsonl``, seed 13
 (``python -m validation.attacks --data ../shared/realdata/cmexam_val_pool.jsonl``):
 
-    WORDING_TABLE_START
     family                   group       applies  share (top 4-gram)  skeletons  gold
     stem_echo                echo        150/150  0.15 ('正确答案')       150/150  0.88
     template_sentences       echo        150/150  0.25 ('是本题的')       150/150  0.86
@@ -46,7 +45,7 @@ no wording of their own — nothing for a wording rule to match. *gold*: fractio
     keyword_list_newline     list        150/150  0.11 ('正确答案')       150/150  0.89
     options_verdicts         list        150/150  0.15 ('正确选项')       150/150  0.89
     options_pseudo_reasons   list        150/150  0.29 ('最佳选择')       150/150  0.69
-    pad_unrelated            padding     150/150  0.07 ('该题考查')       149/150  0.65
+    pad_unrelated            padding     150/150  0.11 ('该题考查')       150/150  0.67
     pad_boilerplate          padding     150/150  0.51 ('病情变化')       150/150  0.98
     duplicate_sentences      padding     150/150  0.00 ('')             2/150  0.98
     duplicate_paragraph      padding     150/150  0.10 ('述如下:')        58/150  0.98
@@ -61,7 +60,6 @@ no wording of their own — nothing for a wording rule to match. *gold*: fractio
     injection                injection   150/150  0.11 ('评分指令')       150/150  0.98
     injection_bare           injection   150/150  0.10 (':本回答')       150/150  0.75
     self_praise              injection   150/150  0.33 ('符合指南')       150/150  0.86
-    WORDING_TABLE_END
 
 Every family's share stays below 0.60 (``tests/test_attacks.py`` asserts it, on these items and on
 hand-made ones). The right-letter families state the gold letter in a frame ``extract_answer``
@@ -276,12 +274,11 @@ def _place(body: str, answer: str, rng: random.Random) -> str:
 
 
 def _other_item(item: dict, items: Sequence[dict], rng: random.Random) -> dict | None:
-    others = [i for i in range(len(items)) if items[i]["id"] != item["id"]]
-    if not others:
+    if len(items) < 2:
         return None
-    for _ in range(20):
-        other = items[rng.choice(others)]
-        if fold(other["cot"]) != fold(item["cot"]):
+    for _ in range(30):
+        other = items[rng.randrange(len(items))]
+        if other["id"] != item["id"] and fold(other["cot"]) != fold(item["cot"]):
             return other
     return None
 
