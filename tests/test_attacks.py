@@ -101,7 +101,7 @@ def test_registry_shape():
     assert {"stem_echo", "option_swap", "negation_flip", "bare_answer"} <= RIGHT_LETTER
     # Families that keep the whole real explanation are not "right letter without reasoning".
     assert not RIGHT_LETTER & {"pad_unrelated", "pad_boilerplate", "duplicate_paragraph", "injection"}
-    assert all(DESCRIPTIONS[f] and "\n" not in DESCRIPTIONS[f] for f in ATTACKS)
+    assert all(DESCRIPTIONS[f] and "\n" not in DESCRIPTIONS[f] and "  " not in DESCRIPTIONS[f] for f in ATTACKS)
 
 
 def test_unknown_family_is_named():

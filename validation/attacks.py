@@ -121,6 +121,15 @@ def _p(name: str) -> list:
 
 # ---------------------------------------------------------------- item helpers
 
+# The item the docstring examples use (made up for them).
+EXAMPLE: dict = {
+    "id": "example",
+    "question": "甲状腺肿大的病因",
+    "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}],
+    "answer": ["A"],
+    "cot": "碘缺乏是单纯性甲状腺肿的主要病因（A对）。感染（B错）少见。",
+}
+
 # Function words and exam phrasing that never belong to a stem *entity*; longest first so "不属于"
 # wins over "属于".
 _STOPS = sorted(
@@ -338,9 +347,7 @@ def stem_echo(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -
 def template_sentences(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
     """"<stem term>与本题密切相关。"-like frames over stem terms, then the answer.
 
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}], "cot": "x"}
-    >>> "碘缺乏" in template_sentences(it, [it], random.Random(0))
+    >>> "碘缺乏" in template_sentences(EXAMPLE, [EXAMPLE], random.Random(0))
     True
     """
     terms = _terms(item, rng, 2, 7)
@@ -355,9 +362,7 @@ def template_sentences(item: dict, items: Sequence[dict], rng: random.Random, **
 def stem_paraphrase(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
     """The question restated ("本题问的是<stem>"), maybe the gold option text named, then the letter.
 
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}], "cot": "x"}
-    >>> "甲状腺肿大的病因" in stem_paraphrase(it, [it], random.Random(0))
+    >>> "甲状腺肿大的病因" in stem_paraphrase(EXAMPLE, [EXAMPLE], random.Random(0))
     True
     """
     q = fold(item["question"]).strip().rstrip("。?？:：")
@@ -375,9 +380,7 @@ def stem_paraphrase(item: dict, items: Sequence[dict], rng: random.Random, **_: 
 def gold_restate(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
     """The gold option's text asserted again and again ("<gold>符合题意。") with stem terms, then the letter.
 
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}], "cot": "x"}
-    >>> gold_restate(it, [it], random.Random(0)).count("碘缺乏") >= 1
+    >>> gold_restate(EXAMPLE, [EXAMPLE], random.Random(0)).count("碘缺乏") >= 1
     True
     """
     gold = "、".join(_gold_texts(item))
@@ -393,9 +396,7 @@ def gold_restate(item: dict, items: Sequence[dict], rng: random.Random, **_: Any
 def heading_skeleton(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
     """Section headings (【题干分析】 / Step 1: ...) filled with stem terms and bare option lines.
 
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "A" in heading_skeleton(it, [it], random.Random(0))
+    >>> "A" in heading_skeleton(EXAMPLE, [EXAMPLE], random.Random(0))
     True
     """
     terms = _terms(item, rng, 2, 6)
@@ -436,9 +437,7 @@ def buzzword_salad(item: dict, items: Sequence[dict], rng: random.Random, **_: A
 def buzzword_salad_entities(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
     """Buzzword cue frames with the stem's entities mixed in ("<entity>的鉴别诊断需考虑"); then the letter.
 
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "A" in buzzword_salad_entities(it, [it], random.Random(0))
+    >>> "A" in buzzword_salad_entities(EXAMPLE, [EXAMPLE], random.Random(0))
     True
     """
     terms = _terms(item, rng, 2, 6)
@@ -479,9 +478,7 @@ def cue_phrases(item: dict, items: Sequence[dict], rng: random.Random, **_: Any)
 def mixed_language(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
     """English (or Chinese-English) buzzwords and stem terms in frames, then "Therefore the answer is B".
 
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "A" in mixed_language(it, [it], random.Random(0))
+    >>> "A" in mixed_language(EXAMPLE, [EXAMPLE], random.Random(0))
     True
     """
     terms = _terms(item, rng, 1, 5) or ["this question"]
@@ -498,30 +495,36 @@ def mixed_language(item: dict, items: Sequence[dict], rng: random.Random, **_: A
 # ---------------------------------------------------------------- list group
 
 
+def _list_body(terms: list[str], rng: random.Random, layout: str) -> str:
+    if layout == "comma":
+        return rng.choice(["，", ",", ", ", "，", " , ", "; ", "；"]).join(terms)
+    if layout == "dun":
+        return "、".join(terms)
+    if layout == "bullets":
+        mark = rng.choice(["-", "•", "*", "·", "▪", "○", "◆", "→", "—", "+", "√", "►"])
+        return "\n".join(mark + rng.choice([" ", "", " "]) + t for t in terms)
+    if layout == "numbered":
+        cn, circ = "一二三四五六七八九十", "①②③④⑤⑥⑦⑧⑨⑩"
+        fmt = rng.choice(["{n}. ", "{n}、", "({n})", "（{n}）", "{c}", "{n})", "第{n}点：", "[{n}]", "{z}、", "({z})", "{n}.", "#{n} "])
+        sep = rng.choice(["\n", "\n", " ", "；", ""])
+        return sep.join(fmt.format(n=j + 1, c=circ[j % 10], z=cn[j % 10]) + t for j, t in enumerate(terms))
+    if layout == "newline":
+        end = rng.choice(["", "", "。", "；", ","])
+        return rng.choice(["\n", "\n\n"]).join(t + end for t in terms)
+    raise ValueError(f"layout {layout!r}; expected comma, dun, bullets, numbered or newline")
+
+
 def _keyword_list(item: dict, rng: random.Random, layout: str) -> str | None:
+    """Optional filler heading, stem/option terms in ``layout``, then an answer frame.
+
+    >>> out = _keyword_list(EXAMPLE, random.Random(0), "dun")
+    >>> "、" in out and "A" in out
+    True
+    """
     terms = _terms(item, rng, 3, 9)
     if len(terms) < 2:
         return None
-    if layout == "comma":
-        body = rng.choice(["，", ",", ", ", "，", " , ", "; ", "；"]).join(terms)
-    elif layout == "dun":
-        body = "、".join(terms)
-    elif layout == "bullets":
-        mark = rng.choice(["-", "•", "*", "·", "▪", "○", "◆", "→", "—", "+", "√", "►"])
-        body = "\n".join(mark + rng.choice([" ", "", " "]) + t for t in terms)
-    elif layout == "numbered":
-        cn = "一二三四五六七八九十"
-        circ = "①②③④⑤⑥⑦⑧⑨⑩"
-        fmt = rng.choice(["{n}. ", "{n}、", "({n})", "（{n}）", "{c}", "{n})", "第{n}点：", "[{n}]", "{z}、", "({z})", "{n}.", "#{n} "])
-        sep = rng.choice(["\n", "\n", " ", "；", ""])
-        body = sep.join(
-            fmt.format(n=j + 1, c=circ[j % 10], z=cn[j % 10]) + t for j, t in enumerate(terms)
-        )
-    elif layout == "newline":
-        end = rng.choice(["", "", "。", "；", ","])
-        body = rng.choice(["\n", "\n\n"]).join(t + end for t in terms)
-    else:  # pragma: no cover - internal
-        raise ValueError(f"layout {layout!r}; expected comma, dun, bullets, numbered or newline")
+    body = _list_body(terms, rng, layout)
     head = rng.choice(_p("headings")) if rng.random() < 0.75 else ""
     hsep = rng.choice(["\n", "", " "]) if head else ""
     tail_sep = rng.choice(["\n", "\n", "。", " ", ""])
@@ -531,59 +534,20 @@ def _keyword_list(item: dict, rng: random.Random, layout: str) -> str | None:
     return fold(text)
 
 
-def keyword_list_comma(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
-    """Optional filler heading, stem/option terms as a comma list, then an answer frame.
+def _list_attack(layout: str, what: str) -> Attack:
+    def attack(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+        return _keyword_list(item, rng, layout)
 
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "A" in keyword_list_comma(it, [it], random.Random(0))
-    True
-    """
-    return _keyword_list(item, rng, "comma")
+    attack.__name__ = attack.__qualname__ = f"keyword_list_{layout}"
+    attack.__doc__ = f"Optional filler heading, stem/option terms {what}, then an answer frame."
+    return attack
 
 
-def keyword_list_dun(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
-    """Terms joined by 、 (optional heading), then an answer frame.
-
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "、" in keyword_list_dun(it, [it], random.Random(0))
-    True
-    """
-    return _keyword_list(item, rng, "dun")
-
-
-def keyword_list_bullets(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
-    """Terms as a bullet list (-, •, *, · ...), then an answer frame.
-
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "\\n" in keyword_list_bullets(it, [it], random.Random(0))
-    True
-    """
-    return _keyword_list(item, rng, "bullets")
-
-
-def keyword_list_numbered(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
-    """Terms as a numbered list (1. / 1、 / (1) / ① / 一、 ...), then an answer frame.
-
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "A" in keyword_list_numbered(it, [it], random.Random(0))
-    True
-    """
-    return _keyword_list(item, rng, "numbered")
-
-
-def keyword_list_newline(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
-    """One term per line, then an answer frame.
-
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "\\n" in keyword_list_newline(it, [it], random.Random(0))
-    True
-    """
-    return _keyword_list(item, rng, "newline")
+keyword_list_comma = _list_attack("comma", "as a comma list")
+keyword_list_dun = _list_attack("dun", "joined by 、")
+keyword_list_bullets = _list_attack("bullets", "as a bullet list (-, •, *, · ...)")
+keyword_list_numbered = _list_attack("numbered", "as a numbered list (1. / 1、 / (1) / ① / 一、 ...)")
+keyword_list_newline = _list_attack("newline", "one per line")
 
 
 def options_verdicts(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
@@ -592,9 +556,7 @@ def options_verdicts(item: dict, items: Sequence[dict], rng: random.Random, **_:
     For an exception question ("除...外", "不属于") the gold options get the 错 verdicts, as real
     explanations mark them.
 
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "碘缺乏" in options_verdicts(it, [it], random.Random(0))
+    >>> "碘缺乏" in options_verdicts(EXAMPLE, [EXAMPLE], random.Random(0))
     True
     """
     opts = list(item["options"])
@@ -639,9 +601,7 @@ def options_pseudo_reasons(item: dict, items: Sequence[dict], rng: random.Random
     """Every option discussed with a generic pseudo-reason ("与题干不符", "符合题干描述") in the
     option-by-option shape of real explanations, but with nothing specific to the option.
 
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> out = options_pseudo_reasons(it, [it], random.Random(0))
+    >>> out = options_pseudo_reasons(EXAMPLE, [EXAMPLE], random.Random(0))
     >>> "碘缺乏" in out and "感染" in out
     True
     """
@@ -1142,7 +1102,10 @@ RIGHT_LETTER: frozenset[str] = frozenset(
     name for name, g in GROUPS.items() if g in {"echo", "salad", "list", "letter", "misleading"}
 ) | {"injection_bare", "self_praise"}
 
-DESCRIPTIONS: dict[str, str] = {name: (fn.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ") for name, fn in ATTACKS.items()}
+# One line per family: the first paragraph of its docstring.
+DESCRIPTIONS: dict[str, str] = {
+    name: " ".join((fn.__doc__ or "").strip().split("\n\n")[0].split()) for name, fn in ATTACKS.items()
+}
 
 
 def generate(family: str, items: Sequence[dict], *, seed: int = 13, **kwargs: Any) -> list[tuple[int, str]]:
