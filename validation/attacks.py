@@ -12,7 +12,7 @@ separators, sentence frames, answer-statement frames, order, counts, cut points 
 from the pools in ``validation/attack_pools/zh.json`` (written for this project), so that a rule
 matching one wording of a family does not match the family.
 
-Exports: :data:`ATTACKS` (31 families), :data:`GROUPS` (family -> one of 7 groups, for
+Exports: :data:`ATTACKS` (32 families), :data:`GROUPS` (family -> one of 7 groups, for
 leave-group-out fitting), :data:`RIGHT_LETTER` (families that state the gold letter without
 reasoning that supports it: correctness must drop), :data:`DESCRIPTIONS` (one line per family) and
 :func:`generate` (one RNG per (seed, family, item id), as ``validation.run_validity`` does).
@@ -36,6 +36,7 @@ no wording of their own — nothing for a wording rule to match. *gold*: fractio
     heading_skeleton         echo        150/150  0.29 ('题干分析')       150/150  0.87
     buzzword_salad           salad       150/150  0.22 ('必须了解')       150/150  0.87
     buzzword_salad_entities  salad       150/150  0.18 ('上应关注')       150/150  0.88
+    relation_salad           salad       150/150  0.18 ('危险因素')       150/150  0.87
     cue_phrases              salad       150/150  0.39 ('应注意。')       150/150  0.91
     mixed_language           salad       150/150  0.19 ('面要注意')       150/150  0.58
     keyword_list_comma       list        150/150  0.13 ('正确答案')       150/150  0.91
@@ -455,6 +456,27 @@ def buzzword_salad_entities(item: dict, items: Sequence[dict], rng: random.Rando
     else:
         body = _joiner(rng).join(_end(p, rng) for p in parts)
     return fold(_place(body, answer_frame(item, rng), rng))
+
+
+def relation_salad(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+    """Well-formed sentences with predicates linking random pairs of stem/option entities
+    ("<A>可导致<B>", "<A>需与<B>相鉴别") — grammatical, on topic, and reasoning about nothing.
+
+    >>> out = relation_salad(EXAMPLE, [EXAMPLE], random.Random(0))
+    >>> "A" in out and ("碘缺乏" in out or "感染" in out or "病因" in out)
+    True
+    """
+    terms = stem_terms(item)
+    if len(terms) < 2:
+        return None
+    sents = []
+    for _i in range(rng.randint(2, 6)):
+        a, b = rng.sample(terms, 2)
+        s = _fill(rng.choice(_p("relations")), rng, A=a, B=b)
+        if rng.random() < 0.3:
+            s = _connective(rng) + s
+        sents.append(_end(s, rng))
+    return fold(_place(_joiner(rng).join(sents), answer_frame(item, rng), rng))
 
 
 def cue_phrases(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
@@ -1054,6 +1076,7 @@ ATTACKS: dict[str, Attack] = {
     "heading_skeleton": heading_skeleton,
     "buzzword_salad": buzzword_salad,
     "buzzword_salad_entities": buzzword_salad_entities,
+    "relation_salad": relation_salad,
     "cue_phrases": cue_phrases,
     "mixed_language": mixed_language,
     "keyword_list_comma": keyword_list_comma,
@@ -1082,7 +1105,9 @@ ATTACKS: dict[str, Attack] = {
 
 GROUPS: dict[str, str] = {
     **dict.fromkeys(["stem_echo", "template_sentences", "stem_paraphrase", "gold_restate", "heading_skeleton"], "echo"),
-    **dict.fromkeys(["buzzword_salad", "buzzword_salad_entities", "cue_phrases", "mixed_language"], "salad"),
+    **dict.fromkeys(
+        ["buzzword_salad", "buzzword_salad_entities", "relation_salad", "cue_phrases", "mixed_language"], "salad"
+    ),
     **dict.fromkeys(
         ["keyword_list_comma", "keyword_list_dun", "keyword_list_bullets", "keyword_list_numbered",
          "keyword_list_newline", "options_verdicts", "options_pseudo_reasons"],
