@@ -15,7 +15,7 @@ from conftest import SHARED, _need
 
 import validation.attacks as attacks
 from medcot.answer import _BRACKET, extract_answer
-from validation.attacks import ATTACKS, DESCRIPTIONS, GROUPS, RIGHT_LETTER, generate, wording_share
+from validation.attacks import ATTACKS, DESCRIPTIONS, GROUPS, RIGHT_LETTER, WORDINGS, generate, wording_share
 from validation.corruptions import fold, split_sentences
 from validation.run_validity import load_items
 
@@ -148,14 +148,31 @@ def test_wording_diversity_hand_items(family):
     assert share <= 0.6, (family, share, gram)
 
 
-def test_wording_diversity_real_items(pool_items):
+@pytest.mark.parametrize("wording", WORDINGS)
+def test_wording_diversity_real_items(pool_items, wording):
     shares = {}
     for family in ATTACKS:
-        inst = generate(family, pool_items, seed=13)
+        inst = generate(family, pool_items, seed=13, wording=wording)
         assert len(inst) >= 0.6 * len(pool_items), (family, len(inst))
         shares[family] = wording_share(inst, pool_items)
     worst = {f: s for f, s in shares.items() if s[0] > 0.6}
     assert not worst, worst
+
+
+@pytest.mark.parametrize("family", ["bare_answer", "buzzword_salad", "cue_phrases", "letter_after_fluff", "injection_bare"])
+def test_fit_and_eval_wordings_are_disjoint(family):
+    items = _replicas(HAND, 10)
+    fit = {t for _i, t in generate(family, items, seed=3, wording="fit")}
+    ev = {t for _i, t in generate(family, items, seed=3, wording="eval")}
+    assert fit and ev and not fit & ev
+    # The halves are really different wordings, not the same frames with other letters.
+    strip = lambda texts: {re.sub(r"[A-E]", "_", t) for t in texts}  # noqa: E731
+    assert not strip(fit) & strip(ev)
+
+
+def test_unknown_wording_is_named():
+    with pytest.raises(ValueError, match="'half'.*fit"):
+        generate("bare_answer", HAND, wording="half")
 
 
 def _gold_rate(family: str, items: list[dict]) -> float:

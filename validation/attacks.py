@@ -16,6 +16,9 @@ Exports: :data:`ATTACKS` (32 families), :data:`GROUPS` (family -> one of 7 group
 leave-group-out fitting), :data:`RIGHT_LETTER` (families that state the gold letter without
 reasoning that supports it: correctness must drop), :data:`DESCRIPTIONS` (one line per family) and
 :func:`generate` (one RNG per (seed, family, item id), as ``validation.run_validity`` does).
+``generate(..., wording="fit" | "eval")`` draws every pool from one of two disjoint halves (even /
+odd entries), so a scorer fitted on one half's wordings can be measured on wordings it never saw
+even inside a family; ``"all"`` (default) uses the whole pools.
 
 Wording diversity. *share*: the fraction of a family's instances that contain its most frequent
 wording 4-gram (:func:`wording_share`) — four consecutive units (a CJK character, a mark, or a whole
@@ -29,43 +32,44 @@ no wording of their own — nothing for a wording rule to match. *gold*: fractio
 (``python -m validation.attacks --data ../shared/realdata/cmexam_val_pool.jsonl``):
 
     family                   group       applies  share (top 4-gram)  skeletons  gold
-    stem_echo                echo        150/150  0.15 ('正确答案')       150/150  0.88
-    template_sentences       echo        150/150  0.25 ('是本题的')       150/150  0.86
-    stem_paraphrase          echo        150/150  0.11 ('正确答案')       150/150  0.91
-    gold_restate             echo        150/150  0.15 ('题干要求')       150/150  0.94
-    heading_skeleton         echo        150/150  0.29 ('题干分析')       150/150  0.87
-    buzzword_salad           salad       150/150  0.22 ('必须了解')       150/150  0.87
-    buzzword_salad_entities  salad       150/150  0.18 ('上应关注')       150/150  0.88
-    relation_salad           salad       150/150  0.18 ('危险因素')       150/150  0.87
-    cue_phrases              salad       150/150  0.39 ('应注意。')       150/150  0.91
-    mixed_language           salad       150/150  0.19 ('面要注意')       150/150  0.58
-    keyword_list_comma       list        150/150  0.13 ('正确答案')       150/150  0.91
-    keyword_list_dun         list        150/150  0.12 ('正确答案')       150/150  0.93
-    keyword_list_bullets     list        150/150  0.11 ('正确答案')       150/150  0.91
-    keyword_list_numbered    list        150/150  0.13 ('正确答案')       150/150  0.92
-    keyword_list_newline     list        150/150  0.11 ('正确答案')       150/150  0.89
+    stem_echo                echo        150/150  0.13 ('综上所述')       150/150  0.87
+    template_sentences       echo        150/150  0.25 ('是本题的')       150/150  0.89
+    stem_paraphrase          echo        150/150  0.10 ('要求判断')       150/150  0.93
+    gold_restate             echo        150/150  0.15 ('题干要求')       150/150  0.96
+    heading_skeleton         echo        150/150  0.20 ('题干分析')       150/150  0.86
+    buzzword_salad           salad       150/150  0.22 ('必须了解')       150/150  0.90
+    buzzword_salad_entities  salad       150/150  0.18 ('上应关注')       150/150  0.90
+    relation_salad           salad       150/150  0.18 ('危险因素')       150/150  0.86
+    cue_phrases              salad       150/150  0.27 ('以下几点')       150/150  0.90
+    mixed_language           salad       150/150  0.19 ('面要注意')       150/150  0.59
+    keyword_list_comma       list        150/150  0.11 ('正确答案')       150/150  0.92
+    keyword_list_dun         list        150/150  0.10 ('正确答案')       150/150  0.95
+    keyword_list_bullets     list        150/150  0.08 ('正确答案')       150/150  0.91
+    keyword_list_numbered    list        150/150  0.11 ('第1点:')       150/150  0.95
+    keyword_list_newline     list        150/150  0.10 ('正确答案')       150/150  0.93
     options_verdicts         list        150/150  0.15 ('正确选项')       150/150  0.89
-    options_pseudo_reasons   list        150/150  0.29 ('最佳选择')       150/150  0.69
+    options_pseudo_reasons   list        150/150  0.29 ('最佳选择')       150/150  0.70
     pad_unrelated            padding     150/150  0.11 ('该题考查')       150/150  0.67
     pad_boilerplate          padding     150/150  0.51 ('病情变化')       150/150  0.98
     duplicate_sentences      padding     150/150  0.00 ('')             2/150  0.98
     duplicate_paragraph      padding     150/150  0.10 ('述如下:')        58/150  0.98
-    length_inflation         padding     150/150  0.38 ('值得注意')       150/150  0.98
-    letter_after_fluff       letter      150/150  0.30 ('这个考点')       150/150  0.88
-    bare_answer              letter      150/150  0.13 ('正确答案')       109/150  0.81
-    answer_spam              letter      150/150  0.43 ('正确答案')       150/150  0.99
-    tautology                letter      150/150  0.30 ('其他选项')       150/150  0.91
+    length_inflation         padding     150/150  0.29 ('妨再看一')       150/150  0.98
+    letter_after_fluff       letter      150/150  0.28 ('这个考点')       150/150  0.91
+    bare_answer              letter      150/150  0.09 ('正确答案')       117/150  0.81
+    answer_spam              letter      150/150  0.33 ('正确答案')       150/150  0.99
+    tautology                letter      150/150  0.21 ('符合题意')       150/150  0.92
     option_swap              misleading  103/150  0.00 ('')             2/103  0.99
-    negation_flip            misleading  142/150  0.08 ('正确答案')        99/142  0.99
-    foreign_reasoning        misleading  150/150  0.11 ('正确答案')       150/150  0.89
+    negation_flip            misleading  142/150  0.06 ('正确答案')        98/142  0.99
+    foreign_reasoning        misleading  150/150  0.09 ('正确答案')       150/150  0.89
     injection                injection   150/150  0.11 ('评分指令')       150/150  0.98
-    injection_bare           injection   150/150  0.10 (':本回答')       150/150  0.75
-    self_praise              injection   150/150  0.33 ('符合指南')       150/150  0.86
+    injection_bare           injection   150/150  0.10 (':本回答')       150/150  0.77
+    self_praise              injection   150/150  0.27 ('严谨规范')       150/150  0.83
 
 Every family's share stays below 0.60 (``tests/test_attacks.py`` asserts it, on these items and on
-hand-made ones). The right-letter families state the gold letter in a frame ``extract_answer``
+hand-made ones, for the whole pools and for each half: the highest is 0.51 with ``--wording fit``
+and 0.49 with ``--wording eval``). The right-letter families state the gold letter in a frame ``extract_answer``
 reads in most instances; some frames ("The answer is B", "所以B正确", "答：B") are deliberately ones
-it does not read, which is why mixed_language is lower. pad_unrelated's 0.65 is the borrowed
+it does not read, which is why mixed_language is lower. pad_unrelated's 0.67 is the borrowed
 explanation's own verdict markers confusing extraction (half the instances strip them).
 """
 
@@ -80,6 +84,7 @@ import sys
 import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -94,6 +99,7 @@ __all__ = [
     "DESCRIPTIONS",
     "GROUPS",
     "RIGHT_LETTER",
+    "WORDINGS",
     "generate",
     "skeleton",
     "stem_terms",
@@ -116,8 +122,23 @@ def pools() -> dict[str, list]:
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
+# Which half of every wording pool the attacks draw from: "all", or the disjoint halves "fit"
+# (even entries) and "eval" (odd entries), so a scorer fitted on one half's wordings can be
+# measured on wordings it never saw. Set by :func:`generate`.
+WORDINGS = ("all", "fit", "eval")
+_WORDING: ContextVar[str] = ContextVar("attack_wording", default="all")
+
+
+@lru_cache(maxsize=None)
+def _pool(name: str, wording: str) -> list:
+    full = pools()[name]
+    if wording == "all" or len(full) < 4:
+        return full
+    return full[0::2] if wording == "fit" else full[1::2]
+
+
 def _p(name: str) -> list:
-    return pools()[name]
+    return _pool(name, _WORDING.get())
 
 
 # ---------------------------------------------------------------- item helpers
@@ -877,15 +898,15 @@ def option_swap(item: dict, items: Sequence[dict], rng: random.Random, **_: Any)
     return new if new != text else None
 
 
-@lru_cache(maxsize=1)
-def _negation_rules() -> list[tuple[re.Pattern, str]]:
-    return [(re.compile(a), b) for a, b in _p("negation_rules")]
+@lru_cache(maxsize=None)
+def _negation_rules(wording: str) -> list[tuple[re.Pattern, str]]:
+    return [(re.compile(a), b) for a, b in _pool("negation_rules", wording)]
 
 
 def _negation_spans(s: str, protected: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
     """Non-overlapping (start, end, replacement) claim flips in ``s``, longer matches first."""
     cands = []
-    for rx, rep in _negation_rules():
+    for rx, rep in _negation_rules(_WORDING.get()):
         for m in rx.finditer(s):
             if not any(a < m.end() and m.start() < b for a, b in protected):
                 cands.append((m.start(), m.end(), rep))
@@ -1133,7 +1154,9 @@ DESCRIPTIONS: dict[str, str] = {
 }
 
 
-def generate(family: str, items: Sequence[dict], *, seed: int = 13, **kwargs: Any) -> list[tuple[int, str]]:
+def generate(
+    family: str, items: Sequence[dict], *, seed: int = 13, wording: str = "all", **kwargs: Any
+) -> list[tuple[int, str]]:
     """Instances of one family: ``(index into items, gamed text)`` for every item it applies to.
 
     One RNG per (seed, family, item id), seeded with ``zlib.crc32`` like ``validation.run_validity``,
@@ -1143,6 +1166,8 @@ def generate(family: str, items: Sequence[dict], *, seed: int = 13, **kwargs: An
         family: a key of :data:`ATTACKS`.
         items: canonical items.
         seed: the seed.
+        wording: ``"all"`` the whole wording pools; ``"fit"`` / ``"eval"`` their disjoint halves
+            (fit a scorer on one, measure on the other: in-family but unseen wordings).
         **kwargs: passed to the attack (none of the built-in ones needs any).
 
     Returns:
@@ -1150,6 +1175,7 @@ def generate(family: str, items: Sequence[dict], *, seed: int = 13, **kwargs: An
 
     Raises:
         KeyError: unknown family (the message lists the known ones).
+        ValueError: unknown ``wording``.
 
     >>> it = {"id": "x", "question": "q", "options": [], "answer": ["B"], "cot": "甲。"}
     >>> generate("bare_answer", [it], seed=1) == generate("bare_answer", [it], seed=1)
@@ -1157,13 +1183,19 @@ def generate(family: str, items: Sequence[dict], *, seed: int = 13, **kwargs: An
     """
     if family not in ATTACKS:
         raise KeyError(f"unknown attack family {family!r}; expected one of {', '.join(ATTACKS)}")
+    if wording not in WORDINGS:
+        raise ValueError(f"wording {wording!r}; expected one of {', '.join(WORDINGS)}")
     fn = ATTACKS[family]
     out = []
-    for i, it in enumerate(items):
-        rng = random.Random(zlib.crc32(f"{seed}:{family}:{it['id']}".encode()))
-        text = fn(it, items, rng, **kwargs)
-        if text is not None and text.strip():
-            out.append((i, text))
+    token = _WORDING.set(wording)
+    try:
+        for i, it in enumerate(items):
+            rng = random.Random(zlib.crc32(f"{seed}:{family}:{it['id']}".encode()))
+            text = fn(it, items, rng, **kwargs)
+            if text is not None and text.strip():
+                out.append((i, text))
+    finally:
+        _WORDING.reset(token)
     return out
 
 
@@ -1253,13 +1285,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--data", required=True, help="JSONL of exam items (CMExam keys)")
     ap.add_argument("--n", type=int, default=150, help="first N usable items")
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--wording", choices=WORDINGS, default="all", help="which half of the wording pools")
     args = ap.parse_args(argv)
     items, _rej = load_items(args.data)
     items = items[: args.n]
     print("| family | group | applies | wording share (top 4-gram) | distinct skeletons | gold extracted |")
     print("|---|---|---|---|---|---|")
     for fam in ATTACKS:
-        inst = generate(fam, items, seed=args.seed)
+        inst = generate(fam, items, seed=args.seed, wording=args.wording)
         share, gram = wording_share(inst, items)
         ok = sum(
             (extract_answer(t, options=items[i]["options"], question=items[i]["question"]).labels or [])
