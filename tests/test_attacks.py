@@ -8,6 +8,7 @@ rows of ../shared/realdata/cmexam_val_pool.jsonl and skip when it is absent (fai
 from __future__ import annotations
 
 import doctest
+import json
 import re
 
 import pytest
@@ -271,3 +272,19 @@ def test_stem_echo_uses_stem_fragments_only():
         assert extract_answer(text, options=it["options"], question=it["question"]).labels in (["B"], None)
         # No 6-character run of the real explanation that is not also in the stem or options.
         assert not [w for w in own if w in text and w not in stem]
+
+
+def test_cli_reports_a_missing_file(capsys):
+    assert attacks.main(["--data", "/nonexistent/items.jsonl"]) == 2
+    assert "items.jsonl: file not found" in capsys.readouterr().err
+
+
+def test_cli_table_on_hand_items(tmp_path, capsys):
+    path = tmp_path / "items.jsonl"
+    rows = [
+        {"question": h["question"], "options": h["options"], "answer": h["answer"], "cot": h["cot"]} for h in HAND
+    ]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    assert attacks.main(["--data", str(path), "--wording", "eval"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 + len(ATTACKS) and all(f"| {f} |" in "\n".join(out) for f in ATTACKS)

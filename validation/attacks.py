@@ -90,6 +90,7 @@ from pathlib import Path
 from typing import Any
 
 from medcot.answer import _BARE, _BRACKET, _CONCLUSION, _VERDICT, extract_answer, is_negative_question
+from medcot.errors import MedcotError
 from validation.corruptions import fold, split_sentences
 
 logger = logging.getLogger(__name__)
@@ -166,7 +167,6 @@ _STOPS = sorted(
     reverse=True,
 )
 _STOP_RX = re.compile("|".join(map(re.escape, _STOPS)) + r"|[\s\W\d_]+")
-_LABELS = "ABCDEFGH"
 
 
 def _gold_texts(item: dict) -> list[str]:
@@ -1287,7 +1287,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--wording", choices=WORDINGS, default="all", help="which half of the wording pools")
     args = ap.parse_args(argv)
-    items, _rej = load_items(args.data)
+    try:
+        items, _rej = load_items(args.data)
+    except MedcotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     items = items[: args.n]
     print("| family | group | applies | wording share (top 4-gram) | distinct skeletons | gold extracted |")
     print("|---|---|---|---|---|---|")
