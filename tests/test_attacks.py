@@ -8,6 +8,7 @@ rows of ../shared/realdata/cmexam_val_pool.jsonl and skip when it is absent (fai
 from __future__ import annotations
 
 import doctest
+import json
 import re
 
 import pytest
@@ -15,7 +16,7 @@ from conftest import SHARED, _need
 
 import validation.attacks as attacks
 from medcot.answer import _BRACKET, extract_answer
-from validation.attacks import ATTACKS, DESCRIPTIONS, GROUPS, RIGHT_LETTER, generate, wording_share
+from validation.attacks import ATTACKS, DESCRIPTIONS, GROUPS, RIGHT_LETTER, WORDINGS, generate, wording_share
 from validation.corruptions import fold, split_sentences
 from validation.run_validity import load_items
 
@@ -101,7 +102,7 @@ def test_registry_shape():
     assert {"stem_echo", "option_swap", "negation_flip", "bare_answer"} <= RIGHT_LETTER
     # Families that keep the whole real explanation are not "right letter without reasoning".
     assert not RIGHT_LETTER & {"pad_unrelated", "pad_boilerplate", "duplicate_paragraph", "injection"}
-    assert all(DESCRIPTIONS[f] and "\n" not in DESCRIPTIONS[f] for f in ATTACKS)
+    assert all(DESCRIPTIONS[f] and "\n" not in DESCRIPTIONS[f] and "  " not in DESCRIPTIONS[f] for f in ATTACKS)
 
 
 def test_unknown_family_is_named():
@@ -148,14 +149,31 @@ def test_wording_diversity_hand_items(family):
     assert share <= 0.6, (family, share, gram)
 
 
-def test_wording_diversity_real_items(pool_items):
+@pytest.mark.parametrize("wording", WORDINGS)
+def test_wording_diversity_real_items(pool_items, wording):
     shares = {}
     for family in ATTACKS:
-        inst = generate(family, pool_items, seed=13)
+        inst = generate(family, pool_items, seed=13, wording=wording)
         assert len(inst) >= 0.6 * len(pool_items), (family, len(inst))
         shares[family] = wording_share(inst, pool_items)
     worst = {f: s for f, s in shares.items() if s[0] > 0.6}
     assert not worst, worst
+
+
+@pytest.mark.parametrize("family", ["bare_answer", "buzzword_salad", "cue_phrases", "letter_after_fluff", "injection_bare"])
+def test_fit_and_eval_wordings_are_disjoint(family):
+    items = _replicas(HAND, 10)
+    fit = {t for _i, t in generate(family, items, seed=3, wording="fit")}
+    ev = {t for _i, t in generate(family, items, seed=3, wording="eval")}
+    assert fit and ev and not fit & ev
+    # The halves are really different wordings, not the same frames with other letters.
+    strip = lambda texts: {re.sub(r"[A-E]", "_", t) for t in texts}  # noqa: E731
+    assert not strip(fit) & strip(ev)
+
+
+def test_unknown_wording_is_named():
+    with pytest.raises(ValueError, match="'half'.*fit"):
+        generate("bare_answer", HAND, wording="half")
 
 
 def _gold_rate(family: str, items: list[dict]) -> float:
@@ -202,17 +220,24 @@ def test_option_swap_needs_the_gold_text():
     assert generate("option_swap", [it], seed=1) == []
 
 
-def test_negation_flip_changes_claims_not_letters():
-    changed = 0
+def test_negation_flip_changes_claims_not_the_stated_answer():
+    changed = verdicts_flipped = 0
     for it in HAND:
-        for i, text in generate("negation_flip", [it], seed=3):
-            orig = fold(it["cot"])
-            assert text != orig
-            assert [m.group(0) for m in _BRACKET.finditer(text)][: len(list(_BRACKET.finditer(orig)))] == [
-                m.group(0) for m in _BRACKET.finditer(orig)
-            ]
-            changed += 1
-    assert changed >= len(HAND) - 1
+        orig = fold(it["cot"])
+        orig_ans = extract_answer(orig, options=it["options"], question=it["question"]).labels
+        for seed in range(8):
+            for _i, text in generate("negation_flip", [it], seed=seed):
+                assert text != orig
+                ext = extract_answer(text, options=it["options"], question=it["question"])
+                if orig_ans == sorted(it["answer"]):
+                    assert ext.labels == orig_ans, (text, ext)
+                brackets = [m.group(0) for m in _BRACKET.finditer(text)]
+                if brackets[: len(list(_BRACKET.finditer(orig)))] != [m.group(0) for m in _BRACKET.finditer(orig)]:
+                    verdicts_flipped += 1
+                    assert ext.method == "conclusion", (text, ext)
+                changed += 1
+    assert changed >= 8 * (len(HAND) - 1)
+    assert 0 < verdicts_flipped < changed / 2
 
 
 def test_negation_flip_keeps_words_whole():
@@ -247,3 +272,19 @@ def test_stem_echo_uses_stem_fragments_only():
         assert extract_answer(text, options=it["options"], question=it["question"]).labels in (["B"], None)
         # No 6-character run of the real explanation that is not also in the stem or options.
         assert not [w for w in own if w in text and w not in stem]
+
+
+def test_cli_reports_a_missing_file(capsys):
+    assert attacks.main(["--data", "/nonexistent/items.jsonl"]) == 2
+    assert "items.jsonl: file not found" in capsys.readouterr().err
+
+
+def test_cli_table_on_hand_items(tmp_path, capsys):
+    path = tmp_path / "items.jsonl"
+    rows = [
+        {"question": h["question"], "options": h["options"], "answer": h["answer"], "cot": h["cot"]} for h in HAND
+    ]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    assert attacks.main(["--data", str(path), "--wording", "eval"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 + len(ATTACKS) and all(f"| {f} |" in "\n".join(out) for f in ATTACKS)

@@ -12,10 +12,13 @@ separators, sentence frames, answer-statement frames, order, counts, cut points 
 from the pools in ``validation/attack_pools/zh.json`` (written for this project), so that a rule
 matching one wording of a family does not match the family.
 
-Exports: :data:`ATTACKS` (29 families), :data:`GROUPS` (family -> one of 7 groups, for
+Exports: :data:`ATTACKS` (32 families), :data:`GROUPS` (family -> one of 7 groups, for
 leave-group-out fitting), :data:`RIGHT_LETTER` (families that state the gold letter without
 reasoning that supports it: correctness must drop), :data:`DESCRIPTIONS` (one line per family) and
 :func:`generate` (one RNG per (seed, family, item id), as ``validation.run_validity`` does).
+``generate(..., wording="fit" | "eval")`` draws every pool from one of two disjoint halves (even /
+odd entries), so a scorer fitted on one half's wordings can be measured on wordings it never saw
+even inside a family; ``"all"`` (default) uses the whole pools.
 
 Wording diversity. *share*: the fraction of a family's instances that contain its most frequent
 wording 4-gram (:func:`wording_share`) — four consecutive units (a CJK character, a mark, or a whole
@@ -28,43 +31,45 @@ no wording of their own — nothing for a wording rule to match. *gold*: fractio
 ``../shared/realdata/cmexam_val_pool.jsonl``, seed 13
 (``python -m validation.attacks --data ../shared/realdata/cmexam_val_pool.jsonl``):
 
-    WORDING_TABLE_START
     family                   group       applies  share (top 4-gram)  skeletons  gold
-    stem_echo                echo        150/150  0.15 ('正确答案')       150/150  0.88
-    template_sentences       echo        150/150  0.25 ('是本题的')       150/150  0.86
-    stem_paraphrase          echo        150/150  0.11 ('正确答案')       150/150  0.91
-    gold_restate             echo        150/150  0.15 ('题干要求')       150/150  0.94
-    heading_skeleton         echo        150/150  0.29 ('题干分析')       150/150  0.87
-    buzzword_salad           salad       150/150  0.22 ('必须了解')       150/150  0.87
-    buzzword_salad_entities  salad       150/150  0.18 ('上应关注')       150/150  0.88
-    cue_phrases              salad       150/150  0.39 ('应注意。')       150/150  0.91
-    mixed_language           salad       150/150  0.19 ('面要注意')       150/150  0.58
-    keyword_list_comma       list        150/150  0.13 ('正确答案')       150/150  0.91
-    keyword_list_dun         list        150/150  0.12 ('正确答案')       150/150  0.93
-    keyword_list_bullets     list        150/150  0.11 ('正确答案')       150/150  0.91
-    keyword_list_numbered    list        150/150  0.13 ('正确答案')       150/150  0.92
-    keyword_list_newline     list        150/150  0.11 ('正确答案')       150/150  0.89
+    stem_echo                echo        150/150  0.13 ('综上所述')       150/150  0.87
+    template_sentences       echo        150/150  0.25 ('是本题的')       150/150  0.89
+    stem_paraphrase          echo        150/150  0.10 ('要求判断')       150/150  0.93
+    gold_restate             echo        150/150  0.15 ('题干要求')       150/150  0.96
+    heading_skeleton         echo        150/150  0.20 ('题干分析')       150/150  0.86
+    buzzword_salad           salad       150/150  0.22 ('必须了解')       150/150  0.90
+    buzzword_salad_entities  salad       150/150  0.18 ('上应关注')       150/150  0.90
+    relation_salad           salad       150/150  0.18 ('危险因素')       150/150  0.86
+    cue_phrases              salad       150/150  0.27 ('以下几点')       150/150  0.90
+    mixed_language           salad       150/150  0.19 ('面要注意')       150/150  0.59
+    keyword_list_comma       list        150/150  0.11 ('正确答案')       150/150  0.92
+    keyword_list_dun         list        150/150  0.10 ('正确答案')       150/150  0.95
+    keyword_list_bullets     list        150/150  0.08 ('正确答案')       150/150  0.91
+    keyword_list_numbered    list        150/150  0.11 ('第1点:')       150/150  0.95
+    keyword_list_newline     list        150/150  0.10 ('正确答案')       150/150  0.93
     options_verdicts         list        150/150  0.15 ('正确选项')       150/150  0.89
-    pad_unrelated            padding     150/150  0.07 ('该题考查')       149/150  0.65
+    options_pseudo_reasons   list        150/150  0.29 ('最佳选择')       150/150  0.70
+    pad_unrelated            padding     150/150  0.11 ('该题考查')       150/150  0.67
     pad_boilerplate          padding     150/150  0.51 ('病情变化')       150/150  0.98
     duplicate_sentences      padding     150/150  0.00 ('')             2/150  0.98
     duplicate_paragraph      padding     150/150  0.10 ('述如下:')        58/150  0.98
-    length_inflation         padding     150/150  0.38 ('值得注意')       150/150  0.98
-    letter_after_fluff       letter      150/150  0.30 ('这个考点')       150/150  0.88
-    bare_answer              letter      150/150  0.13 ('正确答案')       109/150  0.81
-    tautology                letter      150/150  0.30 ('其他选项')       150/150  0.91
+    length_inflation         padding     150/150  0.29 ('妨再看一')       150/150  0.98
+    letter_after_fluff       letter      150/150  0.28 ('这个考点')       150/150  0.91
+    bare_answer              letter      150/150  0.09 ('正确答案')       117/150  0.81
+    answer_spam              letter      150/150  0.33 ('正确答案')       150/150  0.99
+    tautology                letter      150/150  0.21 ('符合题意')       150/150  0.92
     option_swap              misleading  103/150  0.00 ('')             2/103  0.99
-    negation_flip            misleading  141/150  0.03 ('正确答案')        71/141  0.99
-    foreign_reasoning        misleading  150/150  0.11 ('正确答案')       150/150  0.89
+    negation_flip            misleading  142/150  0.06 ('正确答案')        98/142  0.99
+    foreign_reasoning        misleading  150/150  0.09 ('正确答案')       150/150  0.89
     injection                injection   150/150  0.11 ('评分指令')       150/150  0.98
-    injection_bare           injection   150/150  0.10 (':本回答')       150/150  0.75
-    self_praise              injection   150/150  0.33 ('符合指南')       150/150  0.86
-    WORDING_TABLE_END
+    injection_bare           injection   150/150  0.10 (':本回答')       150/150  0.77
+    self_praise              injection   150/150  0.27 ('严谨规范')       150/150  0.83
 
 Every family's share stays below 0.60 (``tests/test_attacks.py`` asserts it, on these items and on
-hand-made ones). The right-letter families state the gold letter in a frame ``extract_answer``
+hand-made ones, for the whole pools and for each half: the highest is 0.51 with ``--wording fit``
+and 0.49 with ``--wording eval``). The right-letter families state the gold letter in a frame ``extract_answer``
 reads in most instances; some frames ("The answer is B", "所以B正确", "答：B") are deliberately ones
-it does not read, which is why mixed_language is lower. pad_unrelated's 0.65 is the borrowed
+it does not read, which is why mixed_language is lower. pad_unrelated's 0.67 is the borrowed
 explanation's own verdict markers confusing extraction (half the instances strip them).
 """
 
@@ -79,11 +84,13 @@ import sys
 import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from medcot.answer import _BARE, _BRACKET, _CONCLUSION, _VERDICT, is_negative_question
+from medcot.answer import _BARE, _BRACKET, _CONCLUSION, _VERDICT, extract_answer, is_negative_question
+from medcot.errors import MedcotError
 from validation.corruptions import fold, split_sentences
 
 logger = logging.getLogger(__name__)
@@ -93,6 +100,7 @@ __all__ = [
     "DESCRIPTIONS",
     "GROUPS",
     "RIGHT_LETTER",
+    "WORDINGS",
     "generate",
     "skeleton",
     "stem_terms",
@@ -115,11 +123,35 @@ def pools() -> dict[str, list]:
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
+# Which half of every wording pool the attacks draw from: "all", or the disjoint halves "fit"
+# (even entries) and "eval" (odd entries), so a scorer fitted on one half's wordings can be
+# measured on wordings it never saw. Set by :func:`generate`.
+WORDINGS = ("all", "fit", "eval")
+_WORDING: ContextVar[str] = ContextVar("attack_wording", default="all")
+
+
+@lru_cache(maxsize=None)
+def _pool(name: str, wording: str) -> list:
+    full = pools()[name]
+    if wording == "all" or len(full) < 4:
+        return full
+    return full[0::2] if wording == "fit" else full[1::2]
+
+
 def _p(name: str) -> list:
-    return pools()[name]
+    return _pool(name, _WORDING.get())
 
 
 # ---------------------------------------------------------------- item helpers
+
+# The item the docstring examples use (made up for them).
+EXAMPLE: dict = {
+    "id": "example",
+    "question": "甲状腺肿大的病因",
+    "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}],
+    "answer": ["A"],
+    "cot": "碘缺乏是单纯性甲状腺肿的主要病因（A对）。感染（B错）少见。",
+}
 
 # Function words and exam phrasing that never belong to a stem *entity*; longest first so "不属于"
 # wins over "属于".
@@ -135,7 +167,6 @@ _STOPS = sorted(
     reverse=True,
 )
 _STOP_RX = re.compile("|".join(map(re.escape, _STOPS)) + r"|[\s\W\d_]+")
-_LABELS = "ABCDEFGH"
 
 
 def _gold_texts(item: dict) -> list[str]:
@@ -211,6 +242,16 @@ def answer_frame(item: dict, rng: random.Random, *, pool: str = "answer_zh") -> 
     return _fill(rng.choice(_p(pool)), rng, L=letters)
 
 
+def _readable_answer(item: dict, rng: random.Random) -> str:
+    """An answer frame that ``extract_answer`` reads as the gold answer (a few draws; the last kept)."""
+    for _i in range(12):
+        frame = answer_frame(item, rng)
+        ext = extract_answer(frame, options=item.get("options"), question=item.get("question"))
+        if ext.labels == sorted(item["answer"]):
+            break
+    return frame
+
+
 def _any_answer(item: dict, rng: random.Random, *, en: float = 0.0) -> str:
     if rng.random() < en:
         return answer_frame(item, rng, pool=rng.choice(["answer_en", "answer_mixed"]))
@@ -264,12 +305,11 @@ def _place(body: str, answer: str, rng: random.Random) -> str:
 
 
 def _other_item(item: dict, items: Sequence[dict], rng: random.Random) -> dict | None:
-    others = [i for i in range(len(items)) if items[i]["id"] != item["id"]]
-    if not others:
+    if len(items) < 2:
         return None
-    for _ in range(20):
-        other = items[rng.choice(others)]
-        if fold(other["cot"]) != fold(item["cot"]):
+    for _ in range(30):
+        other = items[rng.randrange(len(items))]
+        if other["id"] != item["id"] and fold(other["cot"]) != fold(item["cot"]):
             return other
     return None
 
@@ -329,9 +369,7 @@ def stem_echo(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -
 def template_sentences(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
     """"<stem term>与本题密切相关。"-like frames over stem terms, then the answer.
 
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}], "cot": "x"}
-    >>> "碘缺乏" in template_sentences(it, [it], random.Random(0))
+    >>> "碘缺乏" in template_sentences(EXAMPLE, [EXAMPLE], random.Random(0))
     True
     """
     terms = _terms(item, rng, 2, 7)
@@ -346,9 +384,7 @@ def template_sentences(item: dict, items: Sequence[dict], rng: random.Random, **
 def stem_paraphrase(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
     """The question restated ("本题问的是<stem>"), maybe the gold option text named, then the letter.
 
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}], "cot": "x"}
-    >>> "甲状腺肿大的病因" in stem_paraphrase(it, [it], random.Random(0))
+    >>> "甲状腺肿大的病因" in stem_paraphrase(EXAMPLE, [EXAMPLE], random.Random(0))
     True
     """
     q = fold(item["question"]).strip().rstrip("。?？:：")
@@ -366,9 +402,7 @@ def stem_paraphrase(item: dict, items: Sequence[dict], rng: random.Random, **_: 
 def gold_restate(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
     """The gold option's text asserted again and again ("<gold>符合题意。") with stem terms, then the letter.
 
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}], "cot": "x"}
-    >>> gold_restate(it, [it], random.Random(0)).count("碘缺乏") >= 1
+    >>> gold_restate(EXAMPLE, [EXAMPLE], random.Random(0)).count("碘缺乏") >= 1
     True
     """
     gold = "、".join(_gold_texts(item))
@@ -384,9 +418,7 @@ def gold_restate(item: dict, items: Sequence[dict], rng: random.Random, **_: Any
 def heading_skeleton(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
     """Section headings (【题干分析】 / Step 1: ...) filled with stem terms and bare option lines.
 
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "A" in heading_skeleton(it, [it], random.Random(0))
+    >>> "A" in heading_skeleton(EXAMPLE, [EXAMPLE], random.Random(0))
     True
     """
     terms = _terms(item, rng, 2, 6)
@@ -427,9 +459,7 @@ def buzzword_salad(item: dict, items: Sequence[dict], rng: random.Random, **_: A
 def buzzword_salad_entities(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
     """Buzzword cue frames with the stem's entities mixed in ("<entity>的鉴别诊断需考虑"); then the letter.
 
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "A" in buzzword_salad_entities(it, [it], random.Random(0))
+    >>> "A" in buzzword_salad_entities(EXAMPLE, [EXAMPLE], random.Random(0))
     True
     """
     terms = _terms(item, rng, 2, 6)
@@ -447,6 +477,27 @@ def buzzword_salad_entities(item: dict, items: Sequence[dict], rng: random.Rando
     else:
         body = _joiner(rng).join(_end(p, rng) for p in parts)
     return fold(_place(body, answer_frame(item, rng), rng))
+
+
+def relation_salad(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+    """Well-formed sentences with predicates linking random pairs of stem/option entities
+    ("<A>可导致<B>", "<A>需与<B>相鉴别") — grammatical, on topic, and reasoning about nothing.
+
+    >>> out = relation_salad(EXAMPLE, [EXAMPLE], random.Random(0))
+    >>> "A" in out and ("碘缺乏" in out or "感染" in out or "病因" in out)
+    True
+    """
+    terms = stem_terms(item)
+    if len(terms) < 2:
+        return None
+    sents = []
+    for _i in range(rng.randint(2, 6)):
+        a, b = rng.sample(terms, 2)
+        s = _fill(rng.choice(_p("relations")), rng, A=a, B=b)
+        if rng.random() < 0.3:
+            s = _connective(rng) + s
+        sents.append(_end(s, rng))
+    return fold(_place(_joiner(rng).join(sents), answer_frame(item, rng), rng))
 
 
 def cue_phrases(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
@@ -470,9 +521,7 @@ def cue_phrases(item: dict, items: Sequence[dict], rng: random.Random, **_: Any)
 def mixed_language(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
     """English (or Chinese-English) buzzwords and stem terms in frames, then "Therefore the answer is B".
 
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "A" in mixed_language(it, [it], random.Random(0))
+    >>> "A" in mixed_language(EXAMPLE, [EXAMPLE], random.Random(0))
     True
     """
     terms = _terms(item, rng, 1, 5) or ["this question"]
@@ -489,30 +538,36 @@ def mixed_language(item: dict, items: Sequence[dict], rng: random.Random, **_: A
 # ---------------------------------------------------------------- list group
 
 
+def _list_body(terms: list[str], rng: random.Random, layout: str) -> str:
+    if layout == "comma":
+        return rng.choice(["，", ",", ", ", "，", " , ", "; ", "；"]).join(terms)
+    if layout == "dun":
+        return "、".join(terms)
+    if layout == "bullets":
+        mark = rng.choice(["-", "•", "*", "·", "▪", "○", "◆", "→", "—", "+", "√", "►"])
+        return "\n".join(mark + rng.choice([" ", "", " "]) + t for t in terms)
+    if layout == "numbered":
+        cn, circ = "一二三四五六七八九十", "①②③④⑤⑥⑦⑧⑨⑩"
+        fmt = rng.choice(["{n}. ", "{n}、", "({n})", "（{n}）", "{c}", "{n})", "第{n}点：", "[{n}]", "{z}、", "({z})", "{n}.", "#{n} "])
+        sep = rng.choice(["\n", "\n", " ", "；", ""])
+        return sep.join(fmt.format(n=j + 1, c=circ[j % 10], z=cn[j % 10]) + t for j, t in enumerate(terms))
+    if layout == "newline":
+        end = rng.choice(["", "", "。", "；", ","])
+        return rng.choice(["\n", "\n\n"]).join(t + end for t in terms)
+    raise ValueError(f"layout {layout!r}; expected comma, dun, bullets, numbered or newline")
+
+
 def _keyword_list(item: dict, rng: random.Random, layout: str) -> str | None:
+    """Optional filler heading, stem/option terms in ``layout``, then an answer frame.
+
+    >>> out = _keyword_list(EXAMPLE, random.Random(0), "dun")
+    >>> "、" in out and "A" in out
+    True
+    """
     terms = _terms(item, rng, 3, 9)
     if len(terms) < 2:
         return None
-    if layout == "comma":
-        body = rng.choice(["，", ",", ", ", "，", " , ", "; ", "；"]).join(terms)
-    elif layout == "dun":
-        body = "、".join(terms)
-    elif layout == "bullets":
-        mark = rng.choice(["-", "•", "*", "·", "▪", "○", "◆", "→", "—", "+", "√", "►"])
-        body = "\n".join(mark + rng.choice([" ", "", " "]) + t for t in terms)
-    elif layout == "numbered":
-        cn = "一二三四五六七八九十"
-        circ = "①②③④⑤⑥⑦⑧⑨⑩"
-        fmt = rng.choice(["{n}. ", "{n}、", "({n})", "（{n}）", "{c}", "{n})", "第{n}点：", "[{n}]", "{z}、", "({z})", "{n}.", "#{n} "])
-        sep = rng.choice(["\n", "\n", " ", "；", ""])
-        body = sep.join(
-            fmt.format(n=j + 1, c=circ[j % 10], z=cn[j % 10]) + t for j, t in enumerate(terms)
-        )
-    elif layout == "newline":
-        end = rng.choice(["", "", "。", "；", ","])
-        body = rng.choice(["\n", "\n\n"]).join(t + end for t in terms)
-    else:  # pragma: no cover - internal
-        raise ValueError(f"layout {layout!r}; expected comma, dun, bullets, numbered or newline")
+    body = _list_body(terms, rng, layout)
     head = rng.choice(_p("headings")) if rng.random() < 0.75 else ""
     hsep = rng.choice(["\n", "", " "]) if head else ""
     tail_sep = rng.choice(["\n", "\n", "。", " ", ""])
@@ -522,59 +577,20 @@ def _keyword_list(item: dict, rng: random.Random, layout: str) -> str | None:
     return fold(text)
 
 
-def keyword_list_comma(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
-    """Optional filler heading, stem/option terms as a comma list, then an answer frame.
+def _list_attack(layout: str, what: str) -> Attack:
+    def attack(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+        return _keyword_list(item, rng, layout)
 
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "A" in keyword_list_comma(it, [it], random.Random(0))
-    True
-    """
-    return _keyword_list(item, rng, "comma")
+    attack.__name__ = attack.__qualname__ = f"keyword_list_{layout}"
+    attack.__doc__ = f"Optional filler heading, stem/option terms {what}, then an answer frame."
+    return attack
 
 
-def keyword_list_dun(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
-    """Terms joined by 、 (optional heading), then an answer frame.
-
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "、" in keyword_list_dun(it, [it], random.Random(0))
-    True
-    """
-    return _keyword_list(item, rng, "dun")
-
-
-def keyword_list_bullets(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
-    """Terms as a bullet list (-, •, *, · ...), then an answer frame.
-
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "\\n" in keyword_list_bullets(it, [it], random.Random(0))
-    True
-    """
-    return _keyword_list(item, rng, "bullets")
-
-
-def keyword_list_numbered(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
-    """Terms as a numbered list (1. / 1、 / (1) / ① / 一、 ...), then an answer frame.
-
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "A" in keyword_list_numbered(it, [it], random.Random(0))
-    True
-    """
-    return _keyword_list(item, rng, "numbered")
-
-
-def keyword_list_newline(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
-    """One term per line, then an answer frame.
-
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "\\n" in keyword_list_newline(it, [it], random.Random(0))
-    True
-    """
-    return _keyword_list(item, rng, "newline")
+keyword_list_comma = _list_attack("comma", "as a comma list")
+keyword_list_dun = _list_attack("dun", "joined by 、")
+keyword_list_bullets = _list_attack("bullets", "as a bullet list (-, •, *, · ...)")
+keyword_list_numbered = _list_attack("numbered", "as a numbered list (1. / 1、 / (1) / ① / 一、 ...)")
+keyword_list_newline = _list_attack("newline", "one per line")
 
 
 def options_verdicts(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
@@ -583,9 +599,7 @@ def options_verdicts(item: dict, items: Sequence[dict], rng: random.Random, **_:
     For an exception question ("除...外", "不属于") the gold options get the 错 verdicts, as real
     explanations mark them.
 
-    >>> it = {"id": "1", "question": "甲状腺肿大的病因", "answer": ["A"],
-    ...       "options": [{"label": "A", "text": "碘缺乏"}, {"label": "B", "text": "感染"}], "cot": "x"}
-    >>> "碘缺乏" in options_verdicts(it, [it], random.Random(0))
+    >>> "碘缺乏" in options_verdicts(EXAMPLE, [EXAMPLE], random.Random(0))
     True
     """
     opts = list(item["options"])
@@ -624,6 +638,35 @@ def options_verdicts(item: dict, items: Sequence[dict], rng: random.Random, **_:
     if layout != 1 or rng.random() < 0.5:
         body = body + rng.choice(["\n", "。", " "]) + answer_frame(item, rng)
     return fold(body)
+
+
+def options_pseudo_reasons(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+    """Every option discussed with a generic pseudo-reason ("与题干不符", "符合题干描述") in the
+    option-by-option shape of real explanations, but with nothing specific to the option.
+
+    >>> out = options_pseudo_reasons(EXAMPLE, [EXAMPLE], random.Random(0))
+    >>> "碘缺乏" in out and "感染" in out
+    True
+    """
+    opts = list(item["options"])
+    if len(opts) < 2:
+        return None
+    neg_q = is_negative_question(fold(item["question"]))
+    gold = set(item["answer"])
+    frames = rng.sample(_p("pseudo_frames"), rng.randint(1, 3))
+    pos_v, neg_v = rng.choice([("对", "错"), ("正确", "错误"), ("√", "×")])
+    order = opts if rng.random() < 0.6 else sorted(opts, key=lambda o: o["label"] not in gold)
+    sents = []
+    for o in order:
+        is_gold = o["label"] in gold
+        # In an exception question the answer is the statement that is wrong.
+        reason = rng.choice(_p("pseudo_pos") if is_gold else _p("pseudo_neg"))
+        verdict = pos_v if is_gold != neg_q else neg_v
+        sents.append(_fill(rng.choice(frames), rng, L=o["label"], T=fold(o["text"]), R=reason, V=verdict))
+    body = _joiner(rng).join(sents)
+    if rng.random() < 0.3:
+        body = _fluff_sentence(rng) + body
+    return fold(body + (answer_frame(item, rng) if rng.random() < 0.7 else ""))
 
 
 # ---------------------------------------------------------------- padding group
@@ -785,6 +828,19 @@ def bare_answer(item: dict, items: Sequence[dict], rng: random.Random, **_: Any)
     return fold(s + _joiner(rng) + ans if r < 0.8 else ans + _joiner(rng) + s)
 
 
+def answer_spam(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
+    """The right answer stated again and again in different frames, maybe around one stem term.
+
+    >>> answer_spam({"answer": ["B"], "question": "", "options": []}, [], random.Random(0)).count("B") >= 3
+    True
+    """
+    frames = [_any_answer(item, rng, en=0.1) for _ in range(rng.randint(3, 7))]
+    terms = _terms(item, rng, 0, 2)
+    for t in terms:
+        frames.insert(rng.randrange(len(frames) + 1), _end(t, rng))
+    return fold(rng.choice(["", "\n", " ", ""]).join(frames))
+
+
 def tautology(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
     """Circular "reasons" ("B正确，因为B是对的。", "排除A、C、D，剩下B。") plus an answer frame.
 
@@ -842,15 +898,15 @@ def option_swap(item: dict, items: Sequence[dict], rng: random.Random, **_: Any)
     return new if new != text else None
 
 
-@lru_cache(maxsize=1)
-def _negation_rules() -> list[tuple[re.Pattern, str]]:
-    return [(re.compile(a), b) for a, b in _p("negation_rules")]
+@lru_cache(maxsize=None)
+def _negation_rules(wording: str) -> list[tuple[re.Pattern, str]]:
+    return [(re.compile(a), b) for a, b in _pool("negation_rules", wording)]
 
 
 def _negation_spans(s: str, protected: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
     """Non-overlapping (start, end, replacement) claim flips in ``s``, longer matches first."""
     cands = []
-    for rx, rep in _negation_rules():
+    for rx, rep in _negation_rules(_WORDING.get()):
         for m in rx.finditer(s):
             if not any(a < m.end() and m.start() < b for a, b in protected):
                 cands.append((m.start(), m.end(), rep))
@@ -862,12 +918,33 @@ def _negation_spans(s: str, protected: list[tuple[int, int]]) -> list[tuple[int,
     return out
 
 
+_VERDICT_FLIP = {"对": "错", "错": "对", "正确": "错误", "错误": "正确", "不正确": "正确", "√": "×", "×": "√"}
+
+
+def _flip_verdict_words(bracket: str, gold: set[str]) -> str:
+    """Flip the verdict words that follow a gold letter inside one bracket ("(B对AC错)" -> "(B错AC错)").
+
+    >>> _flip_verdict_words("(B对AC错)", {"B"})
+    '(B错AC错)'
+    """
+    if not _VERDICT.search(bracket):
+        return bracket
+
+    def one(m: re.Match) -> str:
+        if set(m.group(1)) & gold:
+            return m.group(0)[: m.start(2) - m.start(0)] + _VERDICT_FLIP[m.group(2)] + m.group(0)[m.end(2) - m.start(0) :]
+        return m.group(0)
+
+    return _VERDICT.sub(one, bracket)
+
+
 def negation_flip(item: dict, items: Sequence[dict], rng: random.Random, **_: Any) -> str | None:
     """Key claims negated (是首选 -> 不是首选, 常见 -> 罕见, 升高 -> 降低), the letters kept right.
 
     Claims in the sentences about the gold option (its text or its verdict letter) are flipped
-    first; sometimes claims elsewhere too. Verdict brackets and option texts stay, so the stated
-    answer is unchanged; sometimes an answer frame is appended as well.
+    first; sometimes claims elsewhere too. Option texts stay. Mostly the verdict brackets stay, so
+    the stated answer is unchanged; in a quarter of the instances the gold option's own verdict is
+    flipped as well ("(B对)" -> "(B错)") and a conclusion ("故选B") appended to keep the letter right.
 
     >>> it = {"id": "1", "question": "q", "answer": ["B"], "cot": "急性胰腺炎为首选诊断（B对）。急性胃炎无反跳痛（A错）。",
     ...       "options": [{"label": "A", "text": "急性胃炎"}, {"label": "B", "text": "急性胰腺炎"}]}
@@ -906,6 +983,11 @@ def negation_flip(item: dict, items: Sequence[dict], rng: random.Random, **_: An
         return "".join(out)
 
     idx = [i for i, s in enumerate(sents) if about_gold(s)] or list(range(len(sents)))
+    flip_verdict = rng.random() < 0.25
+    if flip_verdict:
+        # The gold option's own verdict word is flipped too ("(B对)" -> "(B错)"); an appended
+        # conclusion then keeps the stated answer right.
+        sents = [_BRACKET.sub(lambda m: _flip_verdict_words(m.group(0), gold), s) for s in sents]
     p = rng.uniform(0.5, 1.0)
     new = [flip(s, p) if i in idx else s for i, s in enumerate(sents)]
     if rng.random() < 0.3:
@@ -915,10 +997,10 @@ def negation_flip(item: dict, items: Sequence[dict], rng: random.Random, **_: An
     if new == sents:
         new = [flip(s, 1.0) for s in sents]
     text = "".join(new)
-    if text == "".join(sents):
+    if text == fold(item["cot"]):
         return None
-    if rng.random() < 0.2:
-        text += answer_frame(item, rng)
+    if flip_verdict or rng.random() < 0.2:
+        text += _joiner(rng) + (_readable_answer(item, rng) if flip_verdict else answer_frame(item, rng))
     return fold(text)
 
 
@@ -1015,6 +1097,7 @@ ATTACKS: dict[str, Attack] = {
     "heading_skeleton": heading_skeleton,
     "buzzword_salad": buzzword_salad,
     "buzzword_salad_entities": buzzword_salad_entities,
+    "relation_salad": relation_salad,
     "cue_phrases": cue_phrases,
     "mixed_language": mixed_language,
     "keyword_list_comma": keyword_list_comma,
@@ -1023,6 +1106,7 @@ ATTACKS: dict[str, Attack] = {
     "keyword_list_numbered": keyword_list_numbered,
     "keyword_list_newline": keyword_list_newline,
     "options_verdicts": options_verdicts,
+    "options_pseudo_reasons": options_pseudo_reasons,
     "pad_unrelated": pad_unrelated,
     "pad_boilerplate": pad_boilerplate,
     "duplicate_sentences": duplicate_sentences,
@@ -1030,6 +1114,7 @@ ATTACKS: dict[str, Attack] = {
     "length_inflation": length_inflation,
     "letter_after_fluff": letter_after_fluff,
     "bare_answer": bare_answer,
+    "answer_spam": answer_spam,
     "tautology": tautology,
     "option_swap": option_swap,
     "negation_flip": negation_flip,
@@ -1041,17 +1126,19 @@ ATTACKS: dict[str, Attack] = {
 
 GROUPS: dict[str, str] = {
     **dict.fromkeys(["stem_echo", "template_sentences", "stem_paraphrase", "gold_restate", "heading_skeleton"], "echo"),
-    **dict.fromkeys(["buzzword_salad", "buzzword_salad_entities", "cue_phrases", "mixed_language"], "salad"),
+    **dict.fromkeys(
+        ["buzzword_salad", "buzzword_salad_entities", "relation_salad", "cue_phrases", "mixed_language"], "salad"
+    ),
     **dict.fromkeys(
         ["keyword_list_comma", "keyword_list_dun", "keyword_list_bullets", "keyword_list_numbered",
-         "keyword_list_newline", "options_verdicts"],
+         "keyword_list_newline", "options_verdicts", "options_pseudo_reasons"],
         "list",
     ),
     **dict.fromkeys(
         ["pad_unrelated", "pad_boilerplate", "duplicate_sentences", "duplicate_paragraph", "length_inflation"],
         "padding",
     ),
-    **dict.fromkeys(["letter_after_fluff", "bare_answer", "tautology"], "letter"),
+    **dict.fromkeys(["letter_after_fluff", "bare_answer", "answer_spam", "tautology"], "letter"),
     **dict.fromkeys(["option_swap", "negation_flip", "foreign_reasoning"], "misleading"),
     **dict.fromkeys(["injection", "injection_bare", "self_praise"], "injection"),
 }
@@ -1061,10 +1148,15 @@ RIGHT_LETTER: frozenset[str] = frozenset(
     name for name, g in GROUPS.items() if g in {"echo", "salad", "list", "letter", "misleading"}
 ) | {"injection_bare", "self_praise"}
 
-DESCRIPTIONS: dict[str, str] = {name: (fn.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ") for name, fn in ATTACKS.items()}
+# One line per family: the first paragraph of its docstring.
+DESCRIPTIONS: dict[str, str] = {
+    name: " ".join((fn.__doc__ or "").strip().split("\n\n")[0].split()) for name, fn in ATTACKS.items()
+}
 
 
-def generate(family: str, items: Sequence[dict], *, seed: int = 13, **kwargs: Any) -> list[tuple[int, str]]:
+def generate(
+    family: str, items: Sequence[dict], *, seed: int = 13, wording: str = "all", **kwargs: Any
+) -> list[tuple[int, str]]:
     """Instances of one family: ``(index into items, gamed text)`` for every item it applies to.
 
     One RNG per (seed, family, item id), seeded with ``zlib.crc32`` like ``validation.run_validity``,
@@ -1074,6 +1166,8 @@ def generate(family: str, items: Sequence[dict], *, seed: int = 13, **kwargs: An
         family: a key of :data:`ATTACKS`.
         items: canonical items.
         seed: the seed.
+        wording: ``"all"`` the whole wording pools; ``"fit"`` / ``"eval"`` their disjoint halves
+            (fit a scorer on one, measure on the other: in-family but unseen wordings).
         **kwargs: passed to the attack (none of the built-in ones needs any).
 
     Returns:
@@ -1081,6 +1175,7 @@ def generate(family: str, items: Sequence[dict], *, seed: int = 13, **kwargs: An
 
     Raises:
         KeyError: unknown family (the message lists the known ones).
+        ValueError: unknown ``wording``.
 
     >>> it = {"id": "x", "question": "q", "options": [], "answer": ["B"], "cot": "甲。"}
     >>> generate("bare_answer", [it], seed=1) == generate("bare_answer", [it], seed=1)
@@ -1088,13 +1183,19 @@ def generate(family: str, items: Sequence[dict], *, seed: int = 13, **kwargs: An
     """
     if family not in ATTACKS:
         raise KeyError(f"unknown attack family {family!r}; expected one of {', '.join(ATTACKS)}")
+    if wording not in WORDINGS:
+        raise ValueError(f"wording {wording!r}; expected one of {', '.join(WORDINGS)}")
     fn = ATTACKS[family]
     out = []
-    for i, it in enumerate(items):
-        rng = random.Random(zlib.crc32(f"{seed}:{family}:{it['id']}".encode()))
-        text = fn(it, items, rng, **kwargs)
-        if text is not None and text.strip():
-            out.append((i, text))
+    token = _WORDING.set(wording)
+    try:
+        for i, it in enumerate(items):
+            rng = random.Random(zlib.crc32(f"{seed}:{family}:{it['id']}".encode()))
+            text = fn(it, items, rng, **kwargs)
+            if text is not None and text.strip():
+                out.append((i, text))
+    finally:
+        _WORDING.reset(token)
     return out
 
 
@@ -1178,20 +1279,24 @@ def skeleton(text: str, item: dict) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print per-family coverage, wording share and gold-extraction rate (the docstring's figures)."""
-    from medcot.answer import extract_answer
     from validation.run_validity import load_items
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", required=True, help="JSONL of exam items (CMExam keys)")
     ap.add_argument("--n", type=int, default=150, help="first N usable items")
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--wording", choices=WORDINGS, default="all", help="which half of the wording pools")
     args = ap.parse_args(argv)
-    items, _rej = load_items(args.data)
+    try:
+        items, _rej = load_items(args.data)
+    except MedcotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     items = items[: args.n]
     print("| family | group | applies | wording share (top 4-gram) | distinct skeletons | gold extracted |")
     print("|---|---|---|---|---|---|")
     for fam in ATTACKS:
-        inst = generate(fam, items, seed=args.seed)
+        inst = generate(fam, items, seed=args.seed, wording=args.wording)
         share, gram = wording_share(inst, items)
         ok = sum(
             (extract_answer(t, options=items[i]["options"], question=items[i]["question"]).labels or [])
