@@ -30,7 +30,7 @@ from medcot.errors import MedcotError
 from medcot.rubric import gate as gate_module
 from medcot.rubric import vocab as vocab_module
 from validation.attacks import ATTACKS
-from validation.run_attacks import FIT_SEED, POOL, fit_gate, score_attacks
+from validation.run_attacks import FIT_SEED, FIT_WORDING, POOL, fit_gate, score_attacks
 from validation.run_validity import load_items
 
 GATE_VERSION = "gate-v1"
@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     vocab.save(args.out / vocab_module.BUILTIN.name)
     vocab_module.load_builtin_vocabulary.cache_clear()
     print(f"vocabulary: {len(vocab.keys)} bigrams over {vocab.n_docs} explanations")
-    originals, attacked = score_attacks(items, seed=FIT_SEED)
+    originals, attacked = score_attacks(items, seed=FIT_SEED, wording=FIT_WORDING)
     meta = {
         "fitted_on": args.pool.name,
         "fitted_on_sha256": digest,
@@ -64,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "items": len(items),
         "rejected_rows": len(rejects),
         "attack_seed": FIT_SEED,
+        "attack_wording": FIT_WORDING,
         "families": sorted(ATTACKS),
         "gamed_texts": sum(len(v) for v in attacked.values()),
         "c": args.c,

@@ -8,8 +8,9 @@ half) per dimension and overall.
 The protocol, fixed before anything was fitted:
 
 - **Fitting** (vocabulary and learned gate) uses only ``cmexam_val_pool.jsonl``, with attack seed
-  ``FIT_SEED``; **measuring** uses only ``cmexam_val_sample.jsonl``, with attack seed
-  ``MEASURE_SEED`` (other wordings, other items).
+  ``FIT_SEED`` and the ``fit`` half of every wording pool; **measuring** uses only
+  ``cmexam_val_sample.jsonl``, with attack seed ``MEASURE_SEED`` and the disjoint ``eval`` half
+  (other wordings, other items).
 - **in-family**: the shipped gate, fitted on every family.
 - **held out**: for each group of :data:`validation.attacks.GROUPS`, a gate fitted on the pool
   *without any family of that group* scores that group's families. A family is never measured by
@@ -46,6 +47,10 @@ logger = logging.getLogger(__name__)
 
 FIT_SEED = 7
 MEASURE_SEED = 13
+# The attack library's wording pools are split in two disjoint halves: fitted on one, measured
+# on the other, so even the in-family column sees wordings the gate never saw.
+FIT_WORDING = "fit"
+MEASURE_WORDING = "eval"
 SHARED = REPO.parent / "shared" / "realdata"
 POOL = SHARED / "cmexam_val_pool.jsonl"
 SAMPLE = SHARED / "cmexam_val_sample.jsonl"
@@ -61,6 +66,7 @@ def score_attacks(
     items: Sequence[dict],
     *,
     seed: int,
+    wording: str = "all",
     families: Sequence[str] = tuple(ATTACKS),
     scorer: RubricScorer | None = None,
 ) -> tuple[list[RubricResult], dict[str, list[tuple[int, RubricResult]]]]:
@@ -69,6 +75,7 @@ def score_attacks(
     Args:
         items: canonical items (:func:`validation.run_validity.load_items`).
         seed: attack seed.
+        wording: which half of the wording pools (``"fit"``, ``"eval"`` or ``"all"``).
         families: the families to generate.
         scorer: an ungated scorer (default: ``RubricScorer(gate=None)``).
 
@@ -79,7 +86,7 @@ def score_attacks(
     originals = scorer.score_many([{"prediction": it["cot"], **_kwargs(it)} for it in items])
     out: dict[str, list[tuple[int, RubricResult]]] = {}
     for fam in families:
-        inst = generate(fam, items, seed=seed)
+        inst = generate(fam, items, seed=seed, wording=wording)
         res = scorer.score_many([{"prediction": t, **_kwargs(items[i])} for i, t in inst])
         out[fam] = [(i, r) for (i, _t), r in zip(inst, res)]
     return originals, out
@@ -146,7 +153,8 @@ def to_markdown(table: Mapping[str, Any], *, meta: Mapping[str, Any]) -> str:
     """The gaming validity table (overall and correctness per column)."""
     lines = [
         f"{meta['items']} real explanations of `{meta['data']}`, attack seed {meta['seed']}; "
-        f"gates fitted on `{meta['pool']}` ({meta['pool_items']} items, attack seed {FIT_SEED}).",
+        f"`{MEASURE_WORDING}` wordings; gates fitted on `{meta['pool']}` ({meta['pool_items']} items, "
+        f"attack seed {FIT_SEED}, `{FIT_WORDING}` wordings).",
         "",
         "AUROC that the real explanation scores above the gamed one (1.0 = always, 0.5 = chance). "
         "**held out** = the gate was fitted without any family of the same group.",
@@ -208,8 +216,8 @@ def run(
     pool_items, _ = load_items(pool)
     items, pool_items = items[:limit], pool_items[:pool_limit]
     t0 = time.perf_counter()
-    p_orig, p_att = score_attacks(pool_items, seed=FIT_SEED)
-    s_orig, s_att = score_attacks(items, seed=MEASURE_SEED)
+    p_orig, p_att = score_attacks(pool_items, seed=FIT_SEED, wording=FIT_WORDING)
+    s_orig, s_att = score_attacks(items, seed=MEASURE_SEED, wording=MEASURE_WORDING)
     held: dict[str, Gate] = {}
     for group in sorted(set(GROUPS.values())):
         fams = [f for f, g in GROUPS.items() if g == group]

@@ -1200,15 +1200,16 @@ class RubricScorer:
         # Padding (off-topic, generic, repeated sentences) removes credit from every dimension:
         # real explanations rarely carry any (p90 of the pool: 10 % of characters).
         # Repeated sentences are never needed; off-topic text is rare in real explanations.
-        keep = _clip(
-            1.0 - 2.0 * max(0.0, sub.fractions["off_topic"] + 0.5 * sub.fractions["generic"] - 0.05)
-        ) * _clip(1.0 - 2.5 * sub.fractions["duplicate"])
+        f = sub.fractions
+        idle = f["off_topic"] + 0.5 * (f["generic"] + f["echo"] + f["list"])
+        keep = _clip(1.0 - 2.0 * max(0.0, idle - 0.05)) * _clip(1.0 - 2.5 * f["duplicate"])
         if keep < 1.0:
             scores = {d: 1.0 + (v - 1.0) * keep for d, v in scores.items()}
             _add(
                 ev,
                 RUBRIC_DIMENSIONS,
-                f"{waste:.0%} of the text is padding (off-topic, generic or repeated): credit x{keep:.2f}",
+                f"{1 - f['claim'] - f['answer']:.0%} of the text makes no claim (off-topic, generic, "
+                f"restated, listed or repeated): credit x{keep:.2f}",
             )
         if contradiction:
             # Reasoning that argues for another option than the one it concludes does not hold

@@ -69,6 +69,12 @@ _DISCOURSE = (
     "与此同时", "从某种意义上说", "在某种程度上", "可以说", "可以看出", "可以认为", "总之", "此外",
     "进一步说", "再次说明", "再次强调", "换个角度", "归根结底", "说到底", "密切相关", "息息相关",
 )
+# Talk about the exam itself, not about medicine ("与题干信息矛盾", "符合题目要求", "应予排除").
+_EXAM_TALK = (
+    "题干", "题目", "本题", "此题", "该题", "选项", "答案", "考点", "考查", "考察", "知识点", "正确", "错误",
+    "不正确", "排除", "符合", "不符", "恰当", "准确", "矛盾", "要求", "信息", "情况", "说法", "描述", "叙述",
+    "表述", "相符", "吻合", "一致", "不一致", "题意", "作答", "解题", "答题", "记忆", "掌握", "熟悉", "了解",
+)
 # Words this frequent in general Chinese ("重点", "意义", "方向", "涉及") say nothing specific either.
 _EVERYDAY_FREQ = 2500
 logger = logging.getLogger(__name__)
@@ -96,7 +102,7 @@ def _function_automaton() -> ahocorasick_rs.AhoCorasick | None:
                 continue
             if parts[2] in _FUNCTION_POS or int(parts[1]) >= _EVERYDAY_FREQ:
                 words.append(parts[0])
-    words += [w for w in _DISCOURSE if w not in lex]
+    words += [w for w in (*_DISCOURSE, *_EXAM_TALK) if w not in lex]
     return ahocorasick_rs.AhoCorasick(words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
 
 
@@ -291,7 +297,7 @@ def analyse(
         long_named = [lab for lab, t in options if len(t) >= 2 and t in content]
         on_stem = int(_members(seq, q_bigrams).sum()) if q_bigrams is not None else 0
         asserts = (len(long_named) == 1 and on_stem >= 2) or (
-            n_spec >= 1 and any(lab.lower() in marked for lab in named)
+            n_spec >= 2 and any(lab.lower() in marked for lab in named)
         )
         anchored[i] = anchored[i] or asserts
         covered = _covered_chars(in_qo)
