@@ -83,11 +83,15 @@ def score_attacks(
         ``(results of the originals, {family: [(item index, result), ...]})``.
     """
     scorer = scorer or RubricScorer(gate=None)
-    originals = scorer.score_many([{"prediction": it["cot"], **_kwargs(it)} for it in items])
+    originals = scorer.score_many(
+        [{"prediction": it["cot"], **_kwargs(it)} for it in items], parallel_min=1000
+    )
     out: dict[str, list[tuple[int, RubricResult]]] = {}
     for fam in families:
         inst = generate(fam, items, seed=seed, wording=wording)
-        res = scorer.score_many([{"prediction": t, **_kwargs(items[i])} for i, t in inst])
+        res = scorer.score_many(
+            [{"prediction": t, **_kwargs(items[i])} for i, t in inst], parallel_min=1000
+        )
         out[fam] = [(i, r) for (i, _t), r in zip(inst, res)]
     return originals, out
 
@@ -131,7 +135,11 @@ def measure(
     gates: Mapping[str, Gate | None],
 ) -> dict[str, dict[str, dict[str, float]]]:
     """AUROC per family, per column of ``gates`` (``{column: gate}``), per dimension."""
-    base = {col: [gated(r, g) for r in originals] for col, g in gates.items()}
+    base = {
+        col: [gated(r, g) for r in originals]
+        for col, g in gates.items()
+        if not isinstance(g, Mapping)
+    }
     table: dict[str, dict[str, dict[str, float]]] = {}
     for fam, lst in attacked.items():
         if not lst:
