@@ -5,7 +5,8 @@ Two artefacts, both small and pickle-free, written under ``medcot/rubric/model/`
 1. ``vocab-v1.npz`` — document frequencies of character bigrams over the pool's real
    explanations (:mod:`medcot.rubric.vocab`);
 2. ``gate-v1.json`` — the real-vs-gamed logistic model (:mod:`medcot.rubric.gate`), fitted on the
-   ungated signals of the pool's real explanations (label 1) and of every attack family of
+   ungated signals of the pool's real explanations, as written and restyled
+   (:func:`validation.run_attacks.restyle`; label 1), and of every attack family of
    :mod:`validation.attacks` generated with seed ``FIT_SEED`` (label 0).
 
 Deterministic: the attacks are seeded per (seed, family, item) and the solver is deterministic,
@@ -30,7 +31,14 @@ from medcot.errors import MedcotError
 from medcot.rubric import gate as gate_module
 from medcot.rubric import vocab as vocab_module
 from validation.attacks import ATTACKS
-from validation.run_attacks import FIT_SEED, FIT_WORDING, POOL, fit_gate, score_attacks
+from validation.run_attacks import (
+    FIT_SEED,
+    FIT_WORDING,
+    POOL,
+    fit_gate,
+    score_attacks,
+    score_restyled,
+)
 from validation.run_validity import load_items
 
 GATE_VERSION = "gate-v1"
@@ -57,11 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     vocab_module.load_builtin_vocabulary.cache_clear()
     print(f"vocabulary: {len(vocab.keys)} bigrams over {vocab.n_docs} explanations")
     originals, attacked = score_attacks(items, seed=FIT_SEED, wording=FIT_WORDING)
+    # Genuine explanations in a second house style (markers removed, answer stated at the end).
+    originals += score_restyled(items, seed=FIT_SEED)
     meta = {
         "fitted_on": args.pool.name,
         "fitted_on_sha256": digest,
         "source": "CMExam (williamliujl/CMExam, Apache-2.0), validation rows with index % 5 in {1,3,4}",
         "items": len(items),
+        "genuine_texts": len(originals),
         "rejected_rows": len(rejects),
         "attack_seed": FIT_SEED,
         "attack_wording": FIT_WORDING,
@@ -73,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     gate = fit_gate(originals, attacked, version=GATE_VERSION, c=args.c, meta=meta)
     path = args.out / gate_module.BUILTIN.name
     path.write_text(json.dumps(gate.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"gate: {len(items)} real + {meta['gamed_texts']} gamed texts -> {path}")
+    print(f"gate: {len(originals)} genuine + {meta['gamed_texts']} gamed texts -> {path}")
     for name, coef in sorted(zip(gate.features, gate.coef), key=lambda x: -abs(x[1])):
         print(f"  {name:26s} {coef:+.3f}")
     return 0

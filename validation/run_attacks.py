@@ -28,9 +28,13 @@ Command (writes ``validation/ATTACKS.md`` and, with ``--update-card``, the card'
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import logging
+import random
+import re
 import sys
+import zlib
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -41,6 +45,7 @@ from medcot.rubric import RubricResult, RubricScorer
 from medcot.rubric.gate import Gate, load_builtin_gate
 from medcot.schema import RUBRIC_DIMENSIONS
 from validation.attacks import ATTACKS, DESCRIPTIONS, GROUPS, RIGHT_LETTER, generate
+from validation.corruptions import fold
 from validation.run_validity import CARD, REPO, _auroc, load_items
 
 logger = logging.getLogger(__name__)
@@ -56,6 +61,7 @@ POOL = SHARED / "cmexam_val_pool.jsonl"
 SAMPLE = SHARED / "cmexam_val_sample.jsonl"
 START, END = "<!-- gaming:start -->", "<!-- gaming:end -->"
 DIMS = (*RUBRIC_DIMENSIONS, "overall")
+_MARKER_TEXT = re.compile(r"[(（][A-Ha-h、,]{1,9}\s*(?:项)?(?:对|错|正确|错误)[^()（）]{0,12}[)）]")
 
 
 def _kwargs(item: dict) -> dict:
@@ -96,6 +102,20 @@ def score_attacks(
     return originals, out
 
 
+def score_restyled(
+    items: Sequence[dict], *, seed: int, scorer: RubricScorer | None = None
+) -> list[RubricResult]:
+    """Ungated results of every item's :func:`restyle` d explanation (genuine, other style)."""
+    scorer = scorer or RubricScorer(gate=None)
+    texts = [
+        restyle(it, random.Random(zlib.crc32(f"{seed}:restyle:{it['id']}".encode())))
+        for it in items
+    ]
+    return scorer.score_many(
+        [{"prediction": t, **_kwargs(it)} for t, it in zip(texts, items)], parallel_min=1000
+    )
+
+
 def gated(result: RubricResult, gate: Gate | None) -> dict[str, float]:
     """The scores (five dimensions + overall) ``result`` gets under ``gate``.
 
@@ -107,6 +127,21 @@ def gated(result: RubricResult, gate: Gate | None) -> dict[str, float]:
         scores = {d: 1.0 + (v - 1.0) * credit for d, v in scores.items()}
     scores["overall"] = sum(scores[d] for d in RUBRIC_DIMENSIONS) / len(RUBRIC_DIMENSIONS)
     return scores
+
+
+_FRAMES = ("故本题选{}。", "综上所述，答案为{}。", "因此选{}。", "所以正确答案是{}。", "答案：{}")
+
+
+def restyle(item: dict, rng: random.Random) -> str:
+    """A real explanation in another house style: inline verdict markers removed and the answer
+    stated at the end, as LLM-written and textbook explanations do. Fitting on these as genuine
+    keeps the gate from learning CMExam's formatting instead of reasoning.
+
+    >>> restyle({"cot": "胰头癌压迫胆总管(C对)。胆囊结石(A错)少见。", "answer": ["C"]}, random.Random(0))
+    '胰头癌压迫胆总管。胆囊结石少见。所以正确答案是C。'
+    """
+    text = _MARKER_TEXT.sub("", fold(item["cot"]))
+    return text.rstrip() + rng.choice(_FRAMES).format("".join(item["answer"]))
 
 
 def fit_gate(
@@ -225,6 +260,7 @@ def run(
     items, pool_items = items[:limit], pool_items[:pool_limit]
     t0 = time.perf_counter()
     p_orig, p_att = score_attacks(pool_items, seed=FIT_SEED, wording=FIT_WORDING)
+    p_orig = p_orig + score_restyled(pool_items, seed=FIT_SEED)
     s_orig, s_att = score_attacks(items, seed=MEASURE_SEED, wording=MEASURE_WORDING)
     held: dict[str, Gate] = {}
     for group in sorted(set(GROUPS.values())):

@@ -3,8 +3,8 @@
 A logistic model over the scorer's own signals (claim shares, echo, lists, stance, relevance,
 repetition ...; :data:`FEATURES`), fitted real-vs-gamed on the CMExam *pool* rows (Apache-2.0) by
 ``validation/fit_scorer.py`` — never on the measurement sample. Its probability ``p`` scales the
-credit of every dimension: ``score = 1 + (score - 1) * min(1, p / 0.5)``, so a text the model
-takes for genuine (``p >= 0.5``) keeps its heuristic scores and a gamed one falls towards 1.
+credit of every dimension: ``score = 1 + (score - 1) * min(1, p / 0.35)``, so a text the model
+takes for genuine (``p >= 0.35``) keeps its heuristic scores and a gamed one falls towards 1.
 
 The artefact is a small JSON file (feature names, standardisation, coefficients, version; no
 pickle), shipped as ``model/gate-v1.json``; its version is reported in every result.
@@ -38,7 +38,6 @@ FEATURES: tuple[str, ...] = (
     "share_generic",
     "share_off_topic",
     "share_duplicate",
-    "share_answer",
     "log_claims",
     "specific_rate",
     "log_specific_per_claim",
@@ -57,10 +56,11 @@ FEATURES: tuple[str, ...] = (
     "latin_share",
     "padding_fraction",
     "injection",
-    "log_chars",
 )
-_LOGS = {"log_claims": "claims", "log_specific_per_claim": "specific_per_claim", "log_chars": "chars"}
-_FULL_CREDIT_AT = 0.5
+# Left out on purpose: the share of answer statements and the length. They tell CMExam's house
+# style (inline "(C对)" markers, ~150 characters) from other styles, not reasoning from gaming.
+_LOGS = {"log_claims": "claims", "log_specific_per_claim": "specific_per_claim"}
+_FULL_CREDIT_AT = 0.35
 
 
 def feature_vector(signals: Mapping[str, float], names: Sequence[str]) -> list[float | None]:
@@ -108,7 +108,7 @@ class Gate:
     def credit(p: float) -> float:
         """The share of credit a text keeps at probability ``p``.
 
-        >>> Gate.credit(0.9), Gate.credit(0.1)
+        >>> Gate.credit(0.9), round(Gate.credit(0.07), 2)
         (1.0, 0.2)
         """
         return min(1.0, p / _FULL_CREDIT_AT)
