@@ -171,8 +171,10 @@ def agreement(rubric_values: Path, baseline_values: Path) -> dict[str, float] | 
     return {"mean_abs_diff": sum(diffs) / len(diffs), "max_abs_diff": max(diffs), "pairs": len(diffs)}
 
 
-def run(n: int, *, seed: int, work: Path, sample: int | None, timeout: float | None) -> dict[str, Any]:
-    """Generate the pairs, run the three steps and return the measurements."""
+def run(n: int, *, seed: int, work: Path, sample: int | None, timeout: float | None,
+        previous: Path | None = None) -> dict[str, Any]:
+    """Generate the pairs, run the three steps (four with ``previous``: the same score_many step
+    on another checkout of the package, e.g. the scorer before a change) and return the measurements."""
     gen = write_pairs(work / "pairs.jsonl", n=n, seed=seed)
     pairs = Path(gen["path"])
     env = h.hf_env(work / "cache")
@@ -192,6 +194,18 @@ def run(n: int, *, seed: int, work: Path, sample: int | None, timeout: float | N
                      f"{1000 * ours.inner.get('compute_seconds', 0) / max(n, 1):.3f} ms/pair; {cpu_note(ours)}; "
                      f"RSS largest process {ours.maxrss_mb:.0f} MB, process-tree PSS {ours.tree_pss_mb:.0f} MB "
                      f"(RSS sum {ours.tree_rss_mb:.0f} MB)")
+    prev = None
+    if previous is not None:
+        prev_env = dict(env, PYTHONPATH=str(previous))
+        prev = h.run_step(
+            f"previous scorer ({previous.name}) score_many, same pairs",
+            h.python_step(RUBRIC_CODE.format(pairs=str(pairs), values=str(work / "prev.json"))),
+            env=prev_env, cwd=previous, timeout=timeout,
+        )
+        if prev.ok and ours.ok:
+            ratio = ours.inner["compute_seconds"] / max(prev.inner["compute_seconds"], 1e-9)
+            prev.note = (f"scoring call {prev.inner.get('compute_seconds')} s; this scorer / previous = "
+                         f"{ratio:.2f}x per pair; {cpu_note(prev)}; RSS largest process {prev.maxrss_mb:.0f} MB")
     cli = h.run_step("medcot score pairs.jsonl --output out.jsonl --quiet (streaming, whole process)",
                      cli_step(pairs, work / "out.jsonl"), env=env, timeout=timeout)
     if cli.ok:
@@ -206,7 +220,7 @@ def run(n: int, *, seed: int, work: Path, sample: int | None, timeout: float | N
         base_x.note = "; ".join(x for x in (base_x.note, cpu_note(base) + " (measured part)") if x)
     agree = agreement(work / "ours.json", work / "base.json") if ours.ok and base.ok else None
     return {"n": n, "pairs_bytes": gen["bytes"], "baseline": base_x, "baseline_measured": base,
-            "steps": [base_x, ours, cli], "rouge_l_agreement": agree}
+            "steps": [base_x, ours, *([prev] if prev else []), cli], "rouge_l_agreement": agree}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,11 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     h.add_common_args(ap, smoke_help="tiny run (60 pairs) for the tests")
     ap.add_argument("--full", action="store_true", help="run the rouge_score baseline on every pair")
     ap.add_argument("--sample", type=int, default=QUICK_SAMPLE, help="baseline subsample in quick mode")
+    ap.add_argument("--previous", type=Path, default=None,
+                    help="another checkout of the project (e.g. `git worktree add /tmp/old REV`): its scorer "
+                         "runs the same score_many step, and the ratio is printed")
     args = ap.parse_args(argv)
     n = 60 if args.smoke else (args.n or round(FULL_SCALE * (args.scale or 1)))
     sample = None if args.full else (6 if args.smoke else args.sample)
     with h.workdir(args.workdir) as work:
-        res = run(n, seed=args.seed, work=work, sample=sample, timeout=args.timeout)
+        res = run(n, seed=args.seed, work=work, sample=sample, timeout=args.timeout, previous=args.previous)
     body = h.table(res["steps"], baseline=res["baseline"])
     agree = res["rouge_l_agreement"]
     if agree:
