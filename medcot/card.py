@@ -482,8 +482,9 @@ def render_prose(
     out: list[str] = [f"# {constants.PRETTY_NAME}", ""]
     if synthetic:
         out += [
-            "> **WARNING: SYNTHETIC DUMMY DATA.** The records in this folder are synthetic (by default the",
-            "> bundled, hand-written `dummy_data/` of the `medcot` project). The questions, options, answers and",
+            "> **WARNING: SYNTHETIC DUMMY DATA.** The records in this folder are synthetic: `medcot` recognised",
+            "> records of its bundled, hand-written dummy release among them (by their content, wherever the files",
+            "> were copied), or the build was marked `--synthetic`. The questions, options, answers and",
             "> explanations are illustrative only, are NOT the real dataset, and must not be used for training,",
             "> evaluation or any medical purpose.",
             "",

@@ -52,8 +52,9 @@ ROW_GROUP_ROWS = 1_000
 ROW_GROUP_BYTES = 8 * 1024 * 1024
 MAX_SHARD_BYTES = 200 * 1024 * 1024
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-BUNDLED_DUMMY_DATA = REPO_ROOT / "dummy_data"
+# The synthetic dummy release ships inside the package (medcot/dummy_data is a link to the
+# checkout's top-level dummy_data/, copied into the wheel), so the default works from any folder.
+BUNDLED_DUMMY_DATA = Path(__file__).resolve().parent / "dummy_data"
 
 _SHARD_RE = re.compile(r"^[\w.]+-\d{5}-of-\d{5}\.parquet$")
 _PARTIAL_SUFFIX = ".partial"
@@ -63,21 +64,14 @@ _PARTIAL_SUFFIX = ".partial"
 # Records: the one code path shared with the builder
 # ---------------------------------------------------------------------------------------------
 def default_data_dir() -> Path:
-    """The bundled synthetic ``dummy_data/`` (present in a source checkout)."""
-    if not BUNDLED_DUMMY_DATA.is_dir():
-        raise InputError(f"{BUNDLED_DUMMY_DATA}: bundled dummy_data/ not found; pass --data-dir RAW")
-    return BUNDLED_DUMMY_DATA
+    """The bundled synthetic dummy release (package data; ``dummy_data/`` in a checkout).
 
-
-def is_synthetic(sources: Path | str | Sequence[Path | str]) -> bool:
-    """True when every source lies inside the bundled synthetic ``dummy_data/``.
-
-    >>> is_synthetic(BUNDLED_DUMMY_DATA), is_synthetic("/elsewhere/release.jsonl")
-    (True, False)
+    >>> (default_data_dir() / "train.jsonl").is_file()
+    True
     """
-    items = [sources] if isinstance(sources, (str, Path)) else list(sources)
-    dummy = BUNDLED_DUMMY_DATA.resolve()
-    return bool(items) and all(Path(s).resolve().is_relative_to(dummy) for s in items)
+    if not BUNDLED_DUMMY_DATA.is_dir():
+        raise InputError(f"{BUNDLED_DUMMY_DATA}: the bundled dummy release is missing from this install; pass --data-dir RAW")
+    return BUNDLED_DUMMY_DATA
 
 
 def ingest_source(
@@ -167,6 +161,7 @@ class BuildResult:
     rejects: int
     rejects_path: Path | None
     synthetic: bool
+    synthetic_records: int = 0  # records recognised as the bundled synthetic release (medcot.synthetic)
     stats: dict[str, Any] = field(default_factory=dict)
     verified: dict[str, dict[str, int]] | None = None
 
@@ -443,7 +438,7 @@ def export(
     out_dir: str | Path,
     *,
     license_id: str = constants.DEFAULT_DATA_LICENSE,
-    synthetic: bool = False,
+    synthetic: bool | None = None,
     overwrite: bool = False,
     configs: Sequence[str] = constants.CONFIG_NAMES,
     repo_id: str = "org/medcot",
@@ -456,7 +451,8 @@ def export(
         result: An ``IngestResult`` (``.splits``, ``.rejects``, ``.rows_in``).
         out_dir: Target folder.
         license_id: Data licence for the card.
-        synthetic: Mark the card as synthetic dummy data.
+        synthetic: Mark the card as synthetic dummy data; ``None`` = when any record is one of the
+            bundled synthetic release (recognised by content, see :mod:`medcot.synthetic`).
         overwrite: Replace a previous build in ``out_dir``.
         configs: Configs to write (all by default).
         repo_id: Repo id used in the card's loading examples.
@@ -467,6 +463,7 @@ def export(
         A :class:`BuildResult`.
     """
     from medcot import schema, views
+    from medcot.synthetic import count_synthetic
 
     out_dir = Path(out_dir)
     license_id = card.check_license(license_id)
@@ -489,6 +486,7 @@ def export(
         for split in splits for name in names
     }
     per_split = {split: card.StatsAccumulator() for split in splits}
+    synthetic_records = 0
     # Encoded configs (none today) go through Features.encode_example, which wants exact keys.
     shared = [name for name in names if not writers[(name, splits[0])].encode]
     gc_was_enabled = gc.isenabled()
@@ -497,6 +495,7 @@ def export(
     try:
         for split, batch in _split_batches(result, splits, row_group_rows):
             per_split[split].add_many(batch, split=split)
+            synthetic_records += count_synthetic(batch)
             rows = views.config_rows(shared, batch)
             for name in names:
                 if name in rows:
@@ -520,6 +519,10 @@ def export(
     for split in splits:
         acc.merge(per_split[split])
     stats = acc.result()
+    if synthetic is None:
+        synthetic = synthetic_records > 0
+    if synthetic_records:
+        logger.info("%d of %d records are the bundled synthetic release's", synthetic_records, stats["records"])
     text = card.render_card(
         layout, stats, license_id=license_id, synthetic=synthetic, split_method=split_method_text(result),
         repo_id=repo_id, rows_in=result.rows_in, rejects=len(result.rejects),
@@ -527,7 +530,8 @@ def export(
     (out_dir / "README.md").write_text(text, encoding="utf-8")
     return BuildResult(
         out_dir=out_dir, layout=layout, rows_in=result.rows_in, records=stats["records"],
-        rejects=len(result.rejects), rejects_path=None, synthetic=synthetic, stats=stats,
+        rejects=len(result.rejects), rejects_path=None, synthetic=synthetic,
+        synthetic_records=synthetic_records, stats=stats,
     )
 
 
@@ -581,7 +585,8 @@ def build(
         verify: Load every config back with ``datasets.load_dataset`` and check features and counts.
         repo_id: Repo id used in the card's loading examples.
         max_shard_bytes: Arrow bytes per Parquet shard.
-        synthetic: Mark the card as synthetic; ``None`` = only when reading the bundled dummy_data.
+        synthetic: Mark the card as synthetic; ``None`` = when any record is one of the bundled
+            synthetic release (by content: a copy of its files is still recognised).
         seed: Seed of the stratified split for records the release does not assign to a split
             (default ``schema.DEFAULT_SPLIT_SEED``; the card quotes the seed used).
 
@@ -604,7 +609,6 @@ def build(
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise InputError(f"--out {out}: folder is not empty; pass --overwrite to replace a previous build")
     result = ingest_source(source, aliases=aliases, seed=seed, background=load_writing_stack)
-    synthetic = is_synthetic(source) if synthetic is None else synthetic
     built = export(
         result, out, license_id=license_id, synthetic=synthetic, overwrite=overwrite,
         repo_id=repo_id, max_shard_bytes=max_shard_bytes,

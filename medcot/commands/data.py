@@ -15,14 +15,14 @@ logger = logging.getLogger(__name__)
 
 def build_cmd(
     out: Path = typer.Option(..., "--out", help="Folder to write: it becomes the Hub dataset repo."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Raw release file or folder (default: bundled synthetic dummy_data/)."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Raw release file or folder (default: the synthetic dummy release bundled with the package)."),
     license_id: str = typer.Option(schema.DEFAULT_DATA_LICENSE, "--license", help="Data licence id for the card (the release publishes none)."),
     aliases: Optional[Path] = typer.Option(None, "--aliases", help="Extra column-alias file (English/Chinese column names)."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Rejects report JSONL (default: <out>.rejects.jsonl beside --out)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous build in --out (other files are kept)."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip loading every config back with datasets.load_dataset."),
     repo_id: str = typer.Option("org/medcot", "--repo", help="Repo id shown in the card's loading examples."),
-    synthetic: Optional[bool] = typer.Option(None, "--synthetic/--not-synthetic", help="Mark the card as synthetic data (default: only for the bundled dummy_data)."),
+    synthetic: Optional[bool] = typer.Option(None, "--synthetic/--not-synthetic", help="Mark the card as synthetic data (default: when records of the bundled synthetic release are among the data)."),
     seed: int = typer.Option(schema.DEFAULT_SPLIT_SEED, "--seed", help="Seed of the stratified split for records without a split of their own."),
 ) -> None:
     """Build a Hub-ready dataset folder: data/<config>/<split>-*.parquet + README.md card."""
@@ -32,8 +32,13 @@ def build_cmd(
         out, data_dir=data_dir, license_id=license_id, aliases=aliases, rejects_path=rejects,
         overwrite=overwrite, verify=not no_verify, repo_id=repo_id, synthetic=synthetic, seed=seed,
     )
-    if result.synthetic:
-        typer.secho("note: built from the bundled SYNTHETIC dummy_data (the card says so)", fg=typer.colors.YELLOW)
+    if result.synthetic_records:
+        typer.secho(
+            f"note: {result.synthetic_records} of {result.records} records are the bundled SYNTHETIC dummy release's (the card says so)",
+            fg=typer.colors.YELLOW,
+        )
+    elif result.synthetic:
+        typer.secho("note: marked SYNTHETIC with --synthetic (the card says so)", fg=typer.colors.YELLOW)
     typer.echo(card.render_counts(result.verified or result.counts()))
     typer.echo(f"rows in = records + rejects: {result.rows_in} = {result.records} + {result.rejects}")
     typer.echo(f"rejects report: {result.rejects_path}")
