@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 # `medcot build` imports them in a thread while forked workers parse the release (see build()).
 from medcot import card, constants
 from medcot.errors import InputError, MedcotError
+from medcot.paths import check_report_location
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -80,6 +81,8 @@ def ingest_source(
     aliases: Path | str | None = None,
     seed: int | None = None,
     background: Callable[[], Any] | None = None,
+    encoding: str | None = None,
+    limits: Any = None,
 ) -> Any:
     """Ingest raw release files (a file, a folder or a list) into canonical records + rejects.
 
@@ -89,6 +92,8 @@ def ingest_source(
         seed: Seed of the stratified split for records without a split of their own
             (default ``schema.DEFAULT_SPLIT_SEED``).
         background: Run in a thread while worker processes parse (see :func:`medcot.ingest.ingest`).
+        encoding: Text encoding of every text file (default: detected per file).
+        limits: A :class:`medcot.limits.Limits` (default: README "Limits").
 
     Returns:
         The :class:`medcot.ingest.IngestResult`.
@@ -103,7 +108,7 @@ def ingest_source(
         kwargs["seed"] = seed
     if background is not None:
         kwargs["background"] = background
-    result = ingest(source, **kwargs)
+    result = ingest(source, encoding=encoding, limits=limits, **kwargs)
     records = sum(len(v) for v in result.splits.values())
     if result.rows_in != records + len(result.rejects):  # the ingest contract; never lose a row silently
         raise MedcotError(f"ingest lost rows: rows in {result.rows_in} != {records} records + {len(result.rejects)} rejects")
@@ -572,6 +577,8 @@ def build(
     max_shard_bytes: int = MAX_SHARD_BYTES,
     synthetic: bool | None = None,
     seed: int | None = None,
+    encoding: str | None = None,
+    limits: Any = None,
 ) -> BuildResult:
     """``medcot build``: ingest ``data_dir`` (default: bundled dummy_data) and export to ``out_dir``.
 
@@ -589,6 +596,8 @@ def build(
             synthetic release (by content: a copy of its files is still recognised).
         seed: Seed of the stratified split for records the release does not assign to a split
             (default ``schema.DEFAULT_SPLIT_SEED``; the card quotes the seed used).
+        encoding: Text encoding of the release's text files (default: detected per file).
+        limits: Size bounds of the readers (a :class:`medcot.limits.Limits`; default README "Limits").
 
     Returns:
         A :class:`BuildResult`.
@@ -604,11 +613,13 @@ def build(
     rejects_file = Path(rejects_path).resolve() if rejects_path is not None else default_rejects_path(out)
     if rejects_file.is_relative_to(out):
         raise InputError(f"--rejects {rejects_file}: must be outside --out {out} (it would be published as data)")
+    check_report_location(rejects_file, [source], option="--rejects")
     # Cheap checks first, so a long ingest never ends in a refusal.
     license_id = card.check_license(license_id)
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise InputError(f"--out {out}: folder is not empty; pass --overwrite to replace a previous build")
-    result = ingest_source(source, aliases=aliases, seed=seed, background=load_writing_stack)
+    result = ingest_source(source, aliases=aliases, seed=seed, background=load_writing_stack, encoding=encoding,
+                           limits=limits)
     built = export(
         result, out, license_id=license_id, synthetic=synthetic, overwrite=overwrite,
         repo_id=repo_id, max_shard_bytes=max_shard_bytes,

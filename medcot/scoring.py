@@ -933,12 +933,12 @@ def _apply_mapping(rec: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[s
     return out
 
 
-def _iter_raw(path: Path) -> Iterator[dict[str, Any]]:
+def _iter_raw(path: Path, encoding: str | None = None, limits: Any = None) -> Iterator[dict[str, Any]]:
     """Rows of a file, read lazily by :func:`medcot.ingest.iter_rows` (the one row reader of medcot)."""
     from medcot.ingest import iter_rows
 
     delimited = path.name.lower().removesuffix(".gz").endswith((".csv", ".tsv"))
-    for _line, row in iter_rows(path):
+    for _line, row in iter_rows(path, encoding=encoding, limits=limits):
         if delimited:  # an empty CSV cell is an absent value, as in the other formats
             row = {k: (None if v == "" else v) for k, v in row.items()}
         yield row
@@ -953,22 +953,24 @@ class PredictionRows:
         mapping: column -> input field (:func:`canonical_columns`).
     """
 
-    def __init__(self, path: Path, columns: list[str], mapping: dict[str, str], n_rows: int) -> None:
+    def __init__(self, path: Path, columns: list[str], mapping: dict[str, str], n_rows: int, *,
+                 encoding: str | None = None, limits: Any = None) -> None:
         self.path = path
         self.columns = columns
         self.mapping = mapping
         self._n_rows = n_rows
+        self._read = {"encoding": encoding, "limits": limits}
 
     def __len__(self) -> int:
         return self._n_rows
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         mapping = self.mapping
-        for rec in _iter_raw(self.path):
+        for rec in _iter_raw(self.path, **self._read):
             yield _apply_mapping(rec, mapping)
 
 
-def iter_predictions(path: str | os.PathLike[str]) -> PredictionRows:
+def iter_predictions(path: str | os.PathLike[str], *, encoding: str | None = None, limits: Any = None) -> PredictionRows:
     """Open a prediction table for streaming: rows with canonical keys, one at a time.
 
     The file is read twice: once now, to learn every column name (JSON lines may differ in their
@@ -978,6 +980,8 @@ def iter_predictions(path: str | os.PathLike[str]) -> PredictionRows:
 
     Args:
         path: a JSONL/JSON/CSV/TSV/XLSX/Parquet file (optionally .gz).
+        encoding: its text encoding (default: detected, as for raw releases).
+        limits: size bounds (a :class:`medcot.limits.Limits`; default README "Limits").
 
     Returns:
         A :class:`PredictionRows` (iterable, with ``len``).
@@ -996,7 +1000,7 @@ def iter_predictions(path: str | os.PathLike[str]) -> PredictionRows:
     columns: list[str] = []
     seen: set[str] = set()
     n_rows = 0
-    for rec in _iter_raw(path):
+    for rec in _iter_raw(path, encoding, limits):
         n_rows += 1
         for k in rec:
             if k not in seen:
@@ -1009,7 +1013,7 @@ def iter_predictions(path: str | os.PathLike[str]) -> PredictionRows:
             f"{path}: no prediction column (accepted names include {names}); "
             f"found columns: {', '.join(map(str, columns)) or '(none)'}"
         )
-    return PredictionRows(path, columns, mapping, n_rows)
+    return PredictionRows(path, columns, mapping, n_rows, encoding=encoding, limits=limits)
 
 
 def read_predictions(path: str | os.PathLike[str]) -> list[dict[str, Any]]:

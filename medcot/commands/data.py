@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from medcot import constants as schema  # light: no `datasets` import at CLI start-up
+from medcot.commands.input_options import ENCODING, MAX_DECOMPRESSED_MB, MAX_XLSX_CELLS, limits_from
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,9 @@ def build_cmd(
     repo_id: str = typer.Option("org/medcot", "--repo", help="Repo id shown in the card's loading examples."),
     synthetic: Optional[bool] = typer.Option(None, "--synthetic/--not-synthetic", help="Mark the card as synthetic data (default: when records of the bundled synthetic release are among the data)."),
     seed: int = typer.Option(schema.DEFAULT_SPLIT_SEED, "--seed", help="Seed of the stratified split for records without a split of their own."),
+    encoding: Optional[str] = ENCODING,
+    max_decompressed_mb: float = MAX_DECOMPRESSED_MB,
+    max_xlsx_cells: int = MAX_XLSX_CELLS,
 ) -> None:
     """Build a Hub-ready dataset folder: data/<config>/<split>-*.parquet + README.md card."""
     from medcot import card, export
@@ -31,6 +35,7 @@ def build_cmd(
     result = export.build(
         out, data_dir=data_dir, license_id=license_id, aliases=aliases, rejects_path=rejects,
         overwrite=overwrite, verify=not no_verify, repo_id=repo_id, synthetic=synthetic, seed=seed,
+        encoding=encoding, limits=limits_from(max_decompressed_mb, max_xlsx_cells),
     )
     if result.synthetic_records:
         typer.secho(
