@@ -35,9 +35,9 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from medcot.commands import data, evaluation, score, validate
+    from medcot.commands import data, evaluation, report, score, validate
 
-    for module in (validate, data, score, evaluation):
+    for module in (validate, data, score, evaluation, report):
         module.register(app)
 
 

@@ -90,6 +90,7 @@ class RowScore:
     backend: str = "heuristic"
     error: str | None = None
     invalid_input: bool = False
+    prediction_chars: int | None = None  # characters in the prediction (None when there was none)
 
     def to_dict(self) -> dict[str, Any]:
         """Flat JSON-ready dict: id, the five scores, overall, answer fields, ROUGE-L, evidence, error.
@@ -108,8 +109,33 @@ class RowScore:
             evidence=self.evidence,
             backend=self.backend,
             error=self.error,
+            prediction_chars=self.prediction_chars,
         )
         return out
+
+    @classmethod
+    def from_dict(cls, row: Mapping[str, Any]) -> "RowScore":
+        """The inverse of :meth:`to_dict` (one line of ``medcot score`` output); values are taken as given.
+
+        >>> r = RowScore(index=3, id="q", overall=4.0, answer_correct=True, prediction_chars=12)
+        >>> RowScore.from_dict(r.to_dict()) == r
+        True
+        """
+        return cls(
+            index=int(row.get("index") or 0),
+            id=row.get("id"),
+            scores={d: row.get(d) for d in RUBRIC_DIMENSIONS},
+            overall=row.get("overall"),
+            extracted_answer=row.get("extracted_answer"),
+            answer_correct=row.get("answer_correct"),
+            gold_answer=row.get("gold_answer"),
+            char_rouge_l=row.get("char_rouge_l"),
+            evidence=dict(row.get("evidence") or {}),
+            backend=row.get("backend") or "heuristic",
+            error=row.get("error"),
+            invalid_input=bool(row.get("invalid_input", False)),
+            prediction_chars=row.get("prediction_chars"),
+        )
 
 
 @dataclass
@@ -425,6 +451,7 @@ def _from_rubric(item: ScoreItem, res: Any, backend: str = "heuristic") -> RowSc
         char_rouge_l=_float_or_none(res.rouge_l),
         evidence={k: list(v) for k, v in (res.evidence or {}).items()},
         backend=backend,
+        prediction_chars=len(item.prediction),
     )
 
 
@@ -652,7 +679,7 @@ def _from_judge(item: ScoreItem, heuristic: Any, jr: Any) -> RowScore:
 # ---------------------------------------------------------------------------------------------
 # Aggregation and bootstrap
 # ---------------------------------------------------------------------------------------------
-def _value_matrix(rows: Sequence[RowScore]) -> np.ndarray:
+def value_matrix(rows: Sequence[RowScore]) -> np.ndarray:
     """(n_rows, len(AGGREGATES)) float matrix; NaN where a value does not exist for a row."""
     mat = np.full((len(rows), len(AGGREGATES)), np.nan)
     for i, r in enumerate(rows):
@@ -766,7 +793,7 @@ class Accumulator:
         """Add a block of rows (their values, not the objects, are kept)."""
         if not rows:
             return
-        self._blocks.append(_value_matrix(rows))
+        self._blocks.append(value_matrix(rows))
         self.n_rows += len(rows)
         self.n_scored += sum(1 for r in rows if r.error is None and r.overall is not None)
         self.n_invalid += sum(1 for r in rows if r.invalid_input)
@@ -1027,8 +1054,12 @@ def read_predictions(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return list(iter_predictions(path))
 
 
-def _dataset_records(dataset: str | os.PathLike[str], split: str) -> list[dict[str, Any]]:
-    """Canonical records of one split from a built dataset folder or a raw release."""
+def dataset_records(dataset: str | os.PathLike[str], split: str) -> list[dict[str, Any]]:
+    """Canonical records of one split from a built dataset folder (``data/default``) or a raw release.
+
+    Raises:
+        InputError: no such dataset, or no such split in it (naming the splits there are).
+    """
     root = Path(dataset)
     if not root.exists():
         raise InputError(f"{root}: dataset not found")
@@ -1076,7 +1107,7 @@ def iter_joined(
 ) -> Iterator[dict[str, Any]]:
     """Lazy :func:`join_with_dataset`: the dataset split is loaded now (errors raised now), the
     prediction rows are joined one at a time as they are read."""
-    records = _dataset_records(dataset, split)
+    records = dataset_records(dataset, split)
     by_id = {str(r["id"]): r for r in records}
     del records
     return _join_rows(rows, by_id, dataset, split)

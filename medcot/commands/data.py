@@ -1,4 +1,4 @@
-"""CLI verbs for the dataset: ``build`` (Hub-ready folder), ``push`` (upload), ``stats`` (report)."""
+"""CLI verbs for the dataset: ``build`` (Hub-ready folder), ``push`` (upload), ``stats`` (its make-up)."""
 
 from __future__ import annotations
 
@@ -94,4 +94,3 @@ def register(app: typer.Typer) -> None:
     app.command("build")(build_cmd)
     app.command("push")(push_cmd)
     app.command("stats")(stats_cmd)
-    app.command("report", help="Alias of `stats`.")(stats_cmd)
