@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,8 @@ from medcot.errors import InputError, MedcotError
 logger = logging.getLogger(__name__)
 
 _REPO_RE = re.compile(r"^[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*$")
+# A repo id in the card's loading examples: load_dataset("namespace/name", ...).
+_CARD_REPO_RE = re.compile(r"""(load_dataset\(\s*["'])([A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*)(["'])""")
 # Folders never uploaded (VCS metadata, caches).
 _SKIP_DIRS = frozenset({".git", ".cache", ".huggingface"})
 # Suffixes load_dataset would treat as data if a folder had no `configs`.
@@ -33,6 +37,7 @@ class PushResult:
     url: str
     commit: str | None
     files: tuple[str, ...]
+    retargeted: tuple[str, ...] = ()  # repo ids in the card's loading examples replaced by repo_id
 
 
 def check_repo_id(repo_id: str) -> str:
@@ -90,6 +95,37 @@ def folder_files(folder: str | Path) -> list[str]:
     return files
 
 
+def retarget_card(text: str, repo_id: str) -> tuple[str, list[str]]:
+    """Point the card's ``load_dataset("...")`` examples at ``repo_id``.
+
+    Args:
+        text: The card (README.md) text.
+        repo_id: The repo the folder is pushed to.
+
+    Returns:
+        ``(new text, the other repo ids that were replaced)``.
+
+    >>> retarget_card('ds = load_dataset("org/medcot", "sft")', "acme/medcot")
+    ('ds = load_dataset("acme/medcot", "sft")', ['org/medcot'])
+    """
+    old = sorted({m.group(2) for m in _CARD_REPO_RE.finditer(text)} - {repo_id})
+    return _CARD_REPO_RE.sub(lambda m: f"{m.group(1)}{repo_id}{m.group(3)}", text), old
+
+
+@contextmanager
+def hub_errors(repo_id: str) -> Iterator[None]:
+    """Turn huggingface_hub's token and HTTP errors into one-line :class:`MedcotError` messages."""
+    from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError
+
+    try:
+        yield
+    except LocalTokenNotFoundError as exc:
+        raise MedcotError("no Hugging Face token: set HF_TOKEN or run `hf auth login`") from exc
+    except HfHubHTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else "?"
+        raise MedcotError(f"push to {repo_id} failed: HTTP {status}: {str(exc).splitlines()[0]}") from exc
+
+
 def push(
     folder: str | Path,
     repo_id: str,
@@ -113,14 +149,19 @@ def push(
         A :class:`PushResult`.
     """
     from huggingface_hub import HfApi, get_token
-    from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError
 
     repo_id = check_repo_id(repo_id)
     files = folder_files(folder)
     if token is None and get_token() is None:
         raise MedcotError("no Hugging Face token: set HF_TOKEN or run `hf auth login`")
+    # The card's loading examples name the repo the data is pushed to (the build used --repo's default).
+    readme = Path(folder) / "README.md"
+    text, replaced = retarget_card(readme.read_text(encoding="utf-8"), repo_id)
+    if replaced:
+        readme.write_text(text, encoding="utf-8")
+        logger.info("card: loading examples now name %s (were %s)", repo_id, ", ".join(replaced))
     api = HfApi(token=token)
-    try:
+    with hub_errors(repo_id):
         repo_url = api.create_repo(repo_id, repo_type="dataset", exist_ok=True, private=private)
         if revision and revision != "main":
             api.create_branch(repo_id, branch=revision, repo_type="dataset", exist_ok=True)
@@ -132,11 +173,6 @@ def push(
             allow_patterns=files,
             commit_message=commit_message or f"Upload dataset ({len(files)} files) with medcot push",
         )
-    except LocalTokenNotFoundError as exc:
-        raise MedcotError("no Hugging Face token: set HF_TOKEN or run `hf auth login`") from exc
-    except HfHubHTTPError as exc:
-        status = exc.response.status_code if exc.response is not None else "?"
-        raise MedcotError(f"push to {repo_id} failed: HTTP {status}: {str(exc).splitlines()[0]}") from exc
     commit = getattr(info, "oid", None)
     logger.info("pushed %d files to %s (commit %s)", len(files), repo_id, commit)
-    return PushResult(repo_id=repo_id, url=str(repo_url), commit=commit, files=tuple(files))
+    return PushResult(repo_id=repo_id, url=str(repo_url), commit=commit, files=tuple(files), retargeted=tuple(replaced))

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hub_stub import serve
+from hub_stub import client_env, serve
 
 from medcot import push
 from medcot.errors import InputError
@@ -26,19 +26,10 @@ def built_copy(dummy_build, tmp_path):
 
 
 def _run_cli(args: list[str], *, endpoint: str, home: Path) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "HF_ENDPOINT": endpoint,
-        "HF_TOKEN": FAKE_TOKEN,
-        "HF_HOME": str(home),
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    }
-    for key in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HUB_DISABLE_XET"):
-        env.pop(key, None)
     code = "import sys; from medcot.cli import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run(
-        [sys.executable, "-c", code, *args], check=False, env=env, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", code, *args], check=False, env=client_env(endpoint, home, token=FAKE_TOKEN),
+        capture_output=True, text=True, timeout=120,
     )
 
 

@@ -1,4 +1,5 @@
-"""CLI verbs for the dataset: ``build`` (Hub-ready folder), ``push`` (upload), ``stats`` (its make-up)."""
+"""CLI verbs for the dataset: ``build`` (Hub-ready folder), ``push`` (upload), ``stats`` (its make-up),
+and ``push-metric`` (the metric's Space)."""
 
 from __future__ import annotations
 
@@ -62,7 +63,33 @@ def push_cmd(
     from medcot.push import push
 
     result = push(folder, repo, private=private, revision=revision, commit_message=commit_message)
+    if result.retargeted:
+        typer.echo(f"card: loading examples now name {result.repo_id} (were {', '.join(result.retargeted)})")
     typer.echo(f"pushed {len(result.files)} files to {result.url}")
+
+
+def push_metric_cmd(
+    repo: str = typer.Option(..., "--repo", help="Hub Space repo id, namespace/medcot_rubric (evaluate.load takes the same id)."),
+    package_spec: Optional[str] = typer.Option(
+        None, "--package-spec",
+        help="pip requirement the Space installs and the module's import hint names (default: medcot-verified==<this version>; "
+             "e.g. 'medcot-verified @ git+https://host/org/repo@tag').",
+    ),
+    out: Optional[Path] = typer.Option(None, "--out", help="Only assemble the Space folder here (empty or new); upload nothing."),
+    private: bool = typer.Option(False, "--private", help="Create the Space private."),
+    revision: Optional[str] = typer.Option(None, "--revision", help="Branch to push to (default main)."),
+    commit_message: Optional[str] = typer.Option(None, "--commit-message", help="Commit message."),
+) -> None:
+    """Assemble the metric's Space (module, metric card, gradio app, requirements.txt) and upload it."""
+    from medcot import space
+
+    if out is not None:
+        files = space.assemble_space(out, repo_id=repo, package_spec=package_spec)
+        typer.echo(f"assembled {len(files)} files in {out}: {', '.join(files)}")
+        return
+    result = space.push_metric(repo, package_spec=package_spec, private=private, revision=revision, commit_message=commit_message)
+    typer.echo(f"pushed {len(result.files)} files to {result.url}")
+    typer.echo(f'load it with: evaluate.load("{result.repo_id}")  (after: pip install "{package_spec or space.default_package_spec()}")')
 
 
 def stats_cmd(
@@ -93,4 +120,5 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to app."""
     app.command("build")(build_cmd)
     app.command("push")(push_cmd)
+    app.command("push-metric")(push_metric_cmd)
     app.command("stats")(stats_cmd)
