@@ -8,12 +8,14 @@ default lookup) and is never printed or logged.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from medcot import card
 from medcot.errors import InputError, MedcotError
@@ -126,6 +128,48 @@ def hub_errors(repo_id: str) -> Iterator[None]:
         raise MedcotError(f"push to {repo_id} failed: HTTP {status}: {str(exc).splitlines()[0]}") from exc
 
 
+def upload(
+    folder: str | Path,
+    repo_id: str,
+    *,
+    repo_type: str,
+    files: list[str],
+    commit_message: str,
+    options: Mapping[str, Any],
+) -> PushResult:
+    """Create a repo (if needed) and upload ``files`` of ``folder``: the one upload path of the CLI.
+
+    Args:
+        folder: The local folder.
+        repo_id: ``namespace/name``.
+        repo_type: ``"dataset"`` or ``"space"``.
+        files: Relative paths to upload.
+        commit_message: Default commit message (``options["commit_message"]`` wins).
+        options: ``private``, ``revision``, ``commit_message``, ``token`` and, for a Space, ``space_sdk``.
+
+    Returns:
+        A :class:`PushResult`.
+    """
+    from huggingface_hub import HfApi, get_token
+
+    token, revision = options.get("token"), options.get("revision")
+    if token is None and get_token() is None:
+        raise MedcotError("no Hugging Face token: set HF_TOKEN or run `hf auth login`")
+    api = HfApi(token=token)
+    extra = {"space_sdk": options["space_sdk"]} if options.get("space_sdk") else {}
+    with hub_errors(repo_id):
+        repo_url = api.create_repo(repo_id, repo_type=repo_type, exist_ok=True, private=bool(options.get("private")), **extra)
+        if revision and revision != "main":
+            api.create_branch(repo_id, branch=revision, repo_type=repo_type, exist_ok=True)
+        info = api.upload_folder(
+            folder_path=str(folder), repo_id=repo_id, repo_type=repo_type, revision=revision, allow_patterns=files,
+            commit_message=options.get("commit_message") or commit_message,
+        )
+    commit = getattr(info, "oid", None)
+    logger.info("pushed %d files to %s %s (commit %s)", len(files), repo_type, repo_id, commit)
+    return PushResult(repo_id=repo_id, url=str(repo_url), commit=commit, files=tuple(files))
+
+
 def push(
     folder: str | Path,
     repo_id: str,
@@ -146,9 +190,9 @@ def push(
         token: Explicit token; ``None`` uses ``HF_TOKEN`` or the saved login.
 
     Returns:
-        A :class:`PushResult`.
+        A :class:`PushResult`; ``retargeted`` lists the repo ids the card's examples named before.
     """
-    from huggingface_hub import HfApi, get_token
+    from huggingface_hub import get_token
 
     repo_id = check_repo_id(repo_id)
     files = folder_files(folder)
@@ -160,19 +204,9 @@ def push(
     if replaced:
         readme.write_text(text, encoding="utf-8")
         logger.info("card: loading examples now name %s (were %s)", repo_id, ", ".join(replaced))
-    api = HfApi(token=token)
-    with hub_errors(repo_id):
-        repo_url = api.create_repo(repo_id, repo_type="dataset", exist_ok=True, private=private)
-        if revision and revision != "main":
-            api.create_branch(repo_id, branch=revision, repo_type="dataset", exist_ok=True)
-        info = api.upload_folder(
-            folder_path=str(folder),
-            repo_id=repo_id,
-            repo_type="dataset",
-            revision=revision,
-            allow_patterns=files,
-            commit_message=commit_message or f"Upload dataset ({len(files)} files) with medcot push",
-        )
-    commit = getattr(info, "oid", None)
-    logger.info("pushed %d files to %s (commit %s)", len(files), repo_id, commit)
-    return PushResult(repo_id=repo_id, url=str(repo_url), commit=commit, files=tuple(files), retargeted=tuple(replaced))
+    result = upload(
+        folder, repo_id, repo_type="dataset", files=files,
+        commit_message=f"Upload dataset ({len(files)} files) with medcot push",
+        options={"private": private, "revision": revision, "commit_message": commit_message, "token": token},
+    )
+    return dataclasses.replace(result, retargeted=tuple(replaced))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from medcot import __version__
 from medcot.errors import InputError, MedcotError
-from medcot.push import PushResult, check_repo_id, hub_errors
+from medcot.push import PushResult, check_repo_id, upload
 
 logger = logging.getLogger(__name__)
 
@@ -184,22 +184,13 @@ def push_metric(
     Returns:
         A :class:`medcot.push.PushResult`.
     """
-    from huggingface_hub import HfApi, get_token
-
     repo_id = check_repo_id(repo_id)
-    if token is None and get_token() is None:
-        raise MedcotError("no Hugging Face token: set HF_TOKEN or run `hf auth login`")
     with tempfile.TemporaryDirectory(prefix="medcot-space-") as tmp:
-        files = assemble_space(Path(tmp) / "space", repo_id=repo_id, package_spec=package_spec)
-        api = HfApi(token=token)
-        with hub_errors(repo_id):
-            repo_url = api.create_repo(repo_id, repo_type="space", space_sdk="gradio", exist_ok=True, private=private)
-            if revision and revision != "main":
-                api.create_branch(repo_id, branch=revision, repo_type="space", exist_ok=True)
-            info = api.upload_folder(
-                folder_path=str(Path(tmp) / "space"), repo_id=repo_id, repo_type="space", revision=revision,
-                commit_message=commit_message or f"Upload the metric Space ({len(files)} files) with medcot push-metric",
-            )
-    commit = getattr(info, "oid", None)
-    logger.info("pushed the metric Space %s (commit %s)", repo_id, commit)
-    return PushResult(repo_id=repo_id, url=str(repo_url), commit=commit, files=tuple(files))
+        folder = Path(tmp) / "space"
+        files = assemble_space(folder, repo_id=repo_id, package_spec=package_spec)
+        return upload(
+            folder, repo_id, repo_type="space", files=files,
+            commit_message=f"Upload the metric Space ({len(files)} files) with medcot push-metric",
+            options={"private": private, "revision": revision, "commit_message": commit_message, "token": token,
+                     "space_sdk": "gradio"},
+        )
