@@ -104,3 +104,6 @@ CONFIG_DESCRIPTIONS: dict[str, str] = {
     "reasoning": "Reasoning-model format: prompt, the reasoning trace, and the final answer.",
 }
 CONFIG_NAMES: tuple[str, ...] = tuple(CONFIG_DESCRIPTIONS)
+
+# A Hub repo id, namespace/name (letters, digits, '-', '_', '.'); `medcot push` and `--dataset` use it.
+REPO_ID_PATTERN = r"^[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*$"

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from medcot import card
+from medcot import card, constants
 from medcot.errors import InputError, MedcotError
 
 logger = logging.getLogger(__name__)
 
-_REPO_RE = re.compile(r"^[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*$")
+_REPO_RE = re.compile(constants.REPO_ID_PATTERN)
 # A repo id in the card's loading examples: load_dataset("namespace/name", ...).
 _CARD_REPO_RE = re.compile(r"""(load_dataset\(\s*["'])([A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*)(["'])""")
 # Folders never uploaded (VCS metadata, caches).

@@ -24,6 +24,7 @@ import json
 import logging
 import math
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from medcot.errors import InputError
-from medcot.constants import RUBRIC_DIMENSIONS
+from medcot.errors import InputError, MedcotError
+from medcot.constants import REPO_ID_PATTERN, RUBRIC_DIMENSIONS
 
 logger = logging.getLogger(__name__)
 
@@ -1062,7 +1063,9 @@ def dataset_records(dataset: str | os.PathLike[str], split: str) -> list[dict[st
     """
     root = Path(dataset)
     if not root.exists():
-        raise InputError(f"{root}: dataset not found")
+        if _HUB_REPO_RE.match(str(dataset)):
+            return hub_dataset_records(str(dataset), split)
+        raise InputError(f"{root}: dataset not found (expected a built folder, a raw release or a Hub repo id namespace/name)")
     shards = sorted((root / "data" / "default").glob(f"{split}-*.parquet")) if root.is_dir() else []
     if shards:
         import pyarrow.parquet as pq
@@ -1083,6 +1086,38 @@ def dataset_records(dataset: str | os.PathLike[str], split: str) -> list[dict[st
     if split not in result.splits:
         raise InputError(f"{root}: no split {split!r}; available: {', '.join(sorted(result.splits)) or 'none'}")
     return list(result.splits[split])
+
+
+_HUB_REPO_RE = re.compile(REPO_ID_PATTERN)
+
+
+def hub_dataset_records(repo_id: str, split: str) -> list[dict[str, Any]]:
+    """Canonical records of one split of a dataset pushed to the Hub (its ``default`` config).
+
+    Args:
+        repo_id: ``namespace/name`` (``HF_ENDPOINT`` chooses the Hub).
+        split: The split to read.
+
+    Returns:
+        The records, as ``load_dataset(repo_id, "default", split=split)`` gives them.
+
+    Raises:
+        InputError: no such repo, config or split; MedcotError: the Hub could not be reached.
+    """
+    import datasets
+    from datasets.exceptions import DatasetNotFoundError
+
+    try:
+        ds = datasets.load_dataset(repo_id, "default", split=split)
+    except (DatasetNotFoundError, FileNotFoundError) as exc:
+        first = (str(exc).splitlines() or [""])[0]
+        raise InputError(f"--dataset {repo_id}: no such local folder, and not found on the Hub ({type(exc).__name__}: {first})") from None
+    except ValueError as exc:  # unknown split or config
+        raise InputError(f"--dataset {repo_id}: {str(exc).splitlines()[0]}") from None
+    except (OSError, ConnectionError) as exc:
+        raise MedcotError(f"--dataset {repo_id}: could not load it from the Hub: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+    logger.info("read %d records of %s split %s from the Hub", ds.num_rows, repo_id, split)
+    return ds.to_list()
 
 
 def join_with_dataset(

@@ -52,9 +52,11 @@ def _make_handler(state: HubState, lock: threading.Lock, tokens: frozenset[str] 
         def log_message(self, format: str, *args: object) -> None:  # keep pytest output clean
             logger.debug(format, *args)
 
-        def _send(self, code: int, body: object) -> None:
+        def _send(self, code: int, body: object, *, headers: dict[str, str] | None = None) -> None:
             data = json.dumps(body).encode()
             self.send_response(code)
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -157,6 +159,10 @@ def _make_handler(state: HubState, lock: threading.Lock, tokens: frozenset[str] 
                 if rest[0] == "tree":
                     recursive = query.get("recursive", ["false"])[0].lower() in ("1", "true")
                     return self._send(200, self._entries(repo, "/".join(rest[2:]), recursive=recursive))
+            if parts[:1] == ["api"] and len(parts) >= 4 and parts[1] in ("datasets", "spaces", "models") or (
+                    len(parts) >= 4 and parts[0] in ("datasets", "spaces", "models") and parts[3] == "resolve"):
+                # a repo nobody created: what the Hub answers (huggingface_hub maps it to RepositoryNotFoundError)
+                return self._send(404, {"error": "Repository not found"}, headers={"X-Error-Code": "RepoNotFound"})
             with lock:
                 state.unexpected.append(f"{'HEAD' if head else 'GET'} {self.path}")
             self._send(404, {"error": "not in stub"})

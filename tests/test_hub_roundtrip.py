@@ -92,6 +92,38 @@ def test_push_then_load_dataset_by_repo_id_every_config_and_streaming(dummy_buil
     assert "card: loading examples now name acme/medcot (were org/medcot)" in push.stdout
 
 
+def test_score_joins_with_a_dataset_by_hub_repo_id(dummy_build, tmp_path):
+    import pyarrow.parquet as pq
+
+    test_rows = pq.read_table(next((dummy_build.out_dir / "data" / "default").glob("test-*.parquet"))).to_pylist()
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text("".join(json.dumps({"id": r["id"], "prediction": r["cot"]}, ensure_ascii=False) + "\n"
+                             for r in test_rows) + json.dumps({"id": "nope", "prediction": "故选A。"}) + "\n",
+                     encoding="utf-8")
+    with serve() as (endpoint, state):
+        push = _run(["-c", CLI, "push", str(dummy_build.out_dir), "--repo", "acme/medcot"],
+                    client_env(endpoint, tmp_path / "push_home", token=TOKEN), tmp_path)
+        assert push.returncode == 0, push.stderr
+        env = client_env(endpoint, tmp_path / "user_home")
+        proc = _run(["-c", CLI, "score", str(preds), "--dataset", "acme/medcot", "--split", "test",
+                     "--output", str(tmp_path / "scores.jsonl"), "--quiet"], env, tmp_path)
+        missing = _run(["-c", CLI, "score", str(preds), "--dataset", "acme/absent", "--output",
+                        str(tmp_path / "x.jsonl"), "--quiet"], env, tmp_path)
+        bad_split = _run(["-c", CLI, "score", str(preds), "--dataset", "acme/medcot", "--split", "dev9",
+                          "--output", str(tmp_path / "y.jsonl"), "--quiet"], env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = [json.loads(line) for line in (tmp_path / "scores.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(out) == len(test_rows) + 1
+    joined = [r for r in out if r["id"] != "nope"]
+    # the gold answers came from the Hub copy of the dataset: every expert CoT's answer is judged
+    assert all(r["answer_correct"] is not None and r.get("error") is None for r in joined)
+    assert "not found" in next(r for r in out if r["id"] == "nope")["error"]
+    for bad in (missing, bad_split):
+        assert bad.returncode == 2 and "Traceback" not in bad.stderr, bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1
+    assert "acme/absent" in missing.stderr and "dev9" in bad_split.stderr
+
+
 @pytest.fixture(scope="module")
 def metric_space_hub(tmp_path_factory):
     """The stub with the metric Space pushed by `medcot push-metric` (module-scoped: two tests read it)."""

@@ -84,7 +84,8 @@ def score_command(
                                  "(optional: id, reference, question, options, answer)."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write one JSON line per input row."),
     dataset: Optional[Path] = typer.Option(None, "--dataset", help="Built dataset folder (data/default/"
-                                           "<split>-*.parquet) or raw release to join on id."),
+                                           "<split>-*.parquet), raw release, or Hub dataset repo id "
+                                           "(namespace/name, when no such local path exists) to join on id."),
     split: str = typer.Option("test", "--split", help="Split of --dataset to join with."),
     lexicon: list[Path] = typer.Option([], "--lexicon", help="User lexicon file (repeatable)."),
     calibration: Optional[Path] = typer.Option(None, "--calibration", help="Calibration file written by "
