@@ -39,6 +39,9 @@ TASK_IDS = ["multiple-choice-qa", "closed-domain-qa"]
 TAGS = ["medical", "chinese", "chain-of-thought", "clinical-reasoning", "medical-exam", "rubric", "sft", "reasoning"]
 _LICENSE_RE = re.compile(r"^[a-z0-9][a-z0-9.+\-]*$")
 _TOP_N = 15
+# The card's figures live here, inside the repo folder, and are linked relatively from the prose.
+FIGURES_DIR = "figures"
+_FIGURE_LINK_RE = re.compile(r"!\[[^\]]*\]\((" + FIGURES_DIR + r"/[^)\s]+)\)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -68,6 +71,7 @@ class StatsAccumulator:
     with_review: int = 0
     rubric_sums: Counter = field(default_factory=Counter)
     rubric_counts: Counter = field(default_factory=Counter)
+    rubric_values: Counter = field(default_factory=Counter)  # (dimension or "overall", score) -> records
     cot_lengths: list = field(default_factory=list)
     question_lengths: list = field(default_factory=list)
 
@@ -87,6 +91,7 @@ class StatsAccumulator:
                 if rubric.get(key) is not None:
                     self.rubric_sums[key] += float(rubric[key])
                     self.rubric_counts[key] += 1
+                    self.rubric_values[(key, float(rubric[key]))] += 1
         self.with_review += record.get("review") is not None
         self.cot_lengths.append(len(record["cot"]))
         self.question_lengths.append(len(record["question"]))
@@ -124,6 +129,7 @@ class StatsAccumulator:
             if values:
                 sums[key] = functools.reduce(operator.add, values, sums[key])
                 counts[key] += len(values)
+                self.rubric_values.update([(key, v) for v in values])
         none = len(keys)
         self.with_rubric += sum(1 for row in zip(*columns) if row.count(None) != none)
         self.with_review += sum(r.get("review") is not None for r in records)
@@ -139,7 +145,8 @@ class StatsAccumulator:
         ({'内科': 1, '外科': 2}, [9])
         """
         self.records += other.records
-        for name in ("per_split", "departments", "question_types", "sources", "option_counts", "rubric_sums", "rubric_counts"):
+        for name in ("per_split", "departments", "question_types", "sources", "option_counts", "rubric_sums", "rubric_counts",
+                     "rubric_values"):
             getattr(self, name).update(getattr(other, name))
         self.multi_answer += other.multi_answer
         self.with_rubric += other.with_rubric
@@ -236,6 +243,11 @@ def statistics_from_folder(folder: str | Path, *, batch_size: int = 1000) -> dic
 
     Reads in batches so memory stays bounded by the lengths lists.
     """
+    return accumulate_folder(folder, batch_size=batch_size).result()
+
+
+def accumulate_folder(folder: str | Path, *, batch_size: int = 1000) -> StatsAccumulator:
+    """The :class:`StatsAccumulator` of a built folder's ``default`` config (what its figures are drawn from)."""
     import pyarrow.parquet as pq
 
     folder = Path(folder)
@@ -250,7 +262,7 @@ def statistics_from_folder(folder: str | Path, *, batch_size: int = 1000) -> dic
                 raise InputError(f"{path}: listed in README.md configs but missing")
             for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
                 acc.add_many(batch.to_pylist(), split=split)
-    return acc.result()
+    return acc
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,8 +486,12 @@ def render_prose(
     repo_id: str = "org/medcot",
     rows_in: int | None = None,
     rejects: int | None = None,
+    figures: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """The Markdown body of the card (everything after the YAML front matter)."""
+    """The Markdown body of the card (everything after the YAML front matter).
+
+    ``figures`` are ``(relative path, alt text)`` pairs, shown at the top of the statistics.
+    """
     from medcot import schema, views
 
     counts = {cfg: {split: s.num_examples for split, s in splits.items()} for cfg, splits in layout.items()}
@@ -587,6 +603,7 @@ def render_prose(
         "",
         "## Statistics",
         "",
+        *render_figures(figures),
         render_statistics(stats),
         "",
         "## Dataset creation",
@@ -666,6 +683,29 @@ _DERIVED_DOCS = {
 }
 
 
+def render_figures(figures: Sequence[tuple[str, str]]) -> list[str]:
+    """Markdown lines embedding the card's figures with relative links (none: no lines).
+
+    >>> render_figures([("figures/splits.png", "Records per split")])
+    ['![Records per split](figures/splits.png)', '']
+    """
+    out: list[str] = []
+    for rel, alt in figures:
+        if not rel.startswith(FIGURES_DIR + "/") or any(c in rel for c in " ()"):
+            raise ValueError(f"figure path {rel!r}: expected {FIGURES_DIR}/<name>.png")
+        out += [f"![{alt.replace(']', ')')}]({rel})", ""]
+    return out
+
+
+def figure_links(card_text: str) -> list[str]:
+    """The relative figure paths a card embeds, in order.
+
+    >>> figure_links("x ![a](figures/splits.png) ![b](https://e.org/x.png) ![c](figures/lengths.png)")
+    ['figures/splits.png', 'figures/lengths.png']
+    """
+    return _FIGURE_LINK_RE.findall(card_text)
+
+
 def render_card(
     layout: Mapping[str, Mapping[str, SplitLayout]],
     stats: Mapping[str, Any],
@@ -676,6 +716,7 @@ def render_card(
     repo_id: str = "org/medcot",
     rows_in: int | None = None,
     rejects: int | None = None,
+    figures: Sequence[tuple[str, str]] = (),
 ) -> str:
     """The whole README.md: YAML front matter + prose.
 
@@ -688,6 +729,7 @@ def render_card(
         repo_id: Repo id used in the loading examples.
         rows_in: Source rows read (for the rows in = records + rejects sentence).
         rejects: Rejected rows.
+        figures: ``(relative path, alt text)`` of the figures under ``figures/`` to embed.
 
     Returns:
         The card text.
@@ -696,7 +738,7 @@ def render_card(
     card_data = build_card_data(layout, license_id=license_id, synthetic=synthetic)
     prose = render_prose(
         layout, stats, license_id=license_id, synthetic=synthetic, split_method=split_method,
-        repo_id=repo_id, rows_in=rows_in, rejects=rejects,
+        repo_id=repo_id, rows_in=rows_in, rejects=rejects, figures=figures,
     )
     return f"---\n{card_data.to_yaml()}\n---\n\n{prose}"
 

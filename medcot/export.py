@@ -169,6 +169,8 @@ class BuildResult:
     synthetic_records: int = 0  # records recognised as the bundled synthetic release (medcot.synthetic)
     stats: dict[str, Any] = field(default_factory=dict)
     verified: dict[str, dict[str, int]] | None = None
+    figures: list[str] = field(default_factory=list)  # relative paths of the card's figures
+    figures_note: str | None = None  # why the card has no figures, when it has none
 
     def counts(self) -> dict[str, dict[str, int]]:
         """``{config: {split: rows}}``."""
@@ -401,6 +403,10 @@ def _is_ours(path: Path, out_dir: Path) -> bool:
     if rel.as_posix() == "README.md":
         return True
     parts = rel.parts
+    if len(parts) == 2 and parts[0] == card.FIGURES_DIR:
+        from medcot.plots.dataset import FIGURE_FILES
+
+        return parts[1] in FIGURE_FILES
     return (
         len(parts) == 3
         and parts[0] == "data"
@@ -449,8 +455,9 @@ def export(
     repo_id: str = "org/medcot",
     row_group_rows: int = ROW_GROUP_ROWS,
     max_shard_bytes: int = MAX_SHARD_BYTES,
+    figures: bool | None = None,
 ) -> BuildResult:
-    """Write an ingest result as a Hub dataset repo folder (Parquet shards + README card).
+    """Write an ingest result as a Hub dataset repo folder (Parquet shards + README card + figures).
 
     Args:
         result: An ``IngestResult`` (``.splits``, ``.rejects``, ``.rows_in``).
@@ -463,6 +470,9 @@ def export(
         repo_id: Repo id used in the card's loading examples.
         row_group_rows: Maximum rows per row group.
         max_shard_bytes: Arrow bytes per shard before a new file starts.
+        figures: Draw the dataset's make-up into ``figures/`` and embed it in the card: True =
+            required (an error when it cannot be drawn), False = never, None = when matplotlib
+            and a CJK font are installed (else the card has none and ``figures_note`` says why).
 
     Returns:
         A :class:`BuildResult`.
@@ -528,16 +538,45 @@ def export(
         synthetic = synthetic_records > 0
     if synthetic_records:
         logger.info("%d of %d records are the bundled synthetic release's", synthetic_records, stats["records"])
+    refs, note = card_figures(acc, out_dir, figures=figures)
     text = card.render_card(
         layout, stats, license_id=license_id, synthetic=synthetic, split_method=split_method_text(result),
-        repo_id=repo_id, rows_in=result.rows_in, rejects=len(result.rejects),
+        repo_id=repo_id, rows_in=result.rows_in, rejects=len(result.rejects), figures=refs,
     )
     (out_dir / "README.md").write_text(text, encoding="utf-8")
     return BuildResult(
         out_dir=out_dir, layout=layout, rows_in=result.rows_in, records=stats["records"],
         rejects=len(result.rejects), rejects_path=None, synthetic=synthetic,
-        synthetic_records=synthetic_records, stats=stats,
+        synthetic_records=synthetic_records, stats=stats, figures=[rel for rel, _ in refs], figures_note=note,
     )
+
+
+def card_figures(acc: card.StatsAccumulator, out_dir: Path, *, figures: bool | None) -> tuple[list[tuple[str, str]], str | None]:
+    """Draw the card's figures into ``out_dir/figures``.
+
+    Args:
+        acc: Statistics of the exported records.
+        out_dir: The repo folder.
+        figures: True = required, False = none, None = when they can be drawn.
+
+    Returns:
+        ``([(relative path, alt text)], None)``, or ``([], reason)`` when there are none.
+
+    >>> card_figures(card.StatsAccumulator(), Path("/nonexistent"), figures=False)
+    ([], 'figures turned off (--no-figures)')
+    """
+    if figures is False:
+        return [], "figures turned off (--no-figures)"
+    try:
+        from medcot.plots.dataset import draw_dataset_figures
+
+        saved = draw_dataset_figures(acc, out_dir / card.FIGURES_DIR)
+    except MedcotError as exc:
+        if figures:
+            raise
+        logger.warning("the card has no figures: %s", exc)
+        return [], str(exc)
+    return [(f.path.relative_to(out_dir).as_posix(), f.alt) for f in saved], None
 
 
 def load_writing_stack() -> None:
@@ -579,6 +618,7 @@ def build(
     seed: int | None = None,
     encoding: str | None = None,
     limits: Any = None,
+    figures: bool | None = None,
 ) -> BuildResult:
     """``medcot build``: ingest ``data_dir`` (default: bundled dummy_data) and export to ``out_dir``.
 
@@ -598,6 +638,7 @@ def build(
             (default ``schema.DEFAULT_SPLIT_SEED``; the card quotes the seed used).
         encoding: Text encoding of the release's text files (default: detected per file).
         limits: Size bounds of the readers (a :class:`medcot.limits.Limits`; default README "Limits").
+        figures: The card's figures (see :func:`export`): True = required, False = none, None = if possible.
 
     Returns:
         A :class:`BuildResult`.
@@ -618,11 +659,15 @@ def build(
     license_id = card.check_license(license_id)
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise InputError(f"--out {out}: folder is not empty; pass --overwrite to replace a previous build")
+    if figures:
+        from medcot.plots import fonts
+
+        fonts.find_cjk_font()  # --figures without matplotlib or a CJK font fails before the ingest
     result = ingest_source(source, aliases=aliases, seed=seed, background=load_writing_stack, encoding=encoding,
                            limits=limits)
     built = export(
         result, out, license_id=license_id, synthetic=synthetic, overwrite=overwrite,
-        repo_id=repo_id, max_shard_bytes=max_shard_bytes,
+        repo_id=repo_id, max_shard_bytes=max_shard_bytes, figures=figures,
     )
     rejects_file.parent.mkdir(parents=True, exist_ok=True)
     write_rejects(result.rejects, rejects_file)

@@ -60,11 +60,12 @@ def folder_files(folder: str | Path) -> list[str]:
         folder: A folder written by ``medcot build``.
 
     Returns:
-        Relative POSIX paths: README.md and every data file listed in the card's ``configs``.
+        Relative POSIX paths: README.md, every data file listed in the card's ``configs`` and every
+        figure the card embeds (``![...](figures/x.png)``).
 
     Raises:
-        InputError: Missing README/configs, a listed file missing, a ``.py`` file, or an
-            unlisted data-looking file.
+        InputError: Missing README/configs, a listed file or embedded figure missing, a ``.py``
+            file, or an unlisted data-looking file.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -80,6 +81,11 @@ def folder_files(folder: str | Path) -> list[str]:
                 if not (folder / rel).is_file():
                     raise InputError(f"{folder / rel}: listed in README.md (config {cfg!r}, split {split!r}) but missing")
                 listed.add(rel)
+    readme = folder / "README.md"
+    for rel in card.figure_links(readme.read_text(encoding="utf-8")):
+        if ".." in Path(rel).parts or not (folder / rel).is_file():
+            raise InputError(f"{readme}: embeds figure {rel!r}, which is not a file in {folder}; rebuild the folder")
+        listed.add(rel)
     files = ["README.md"]
     for path in sorted(folder.rglob("*")):
         rel_parts = path.relative_to(folder).parts

@@ -29,14 +29,15 @@ def build_cmd(
     encoding: Optional[str] = ENCODING,
     max_decompressed_mb: float = MAX_DECOMPRESSED_MB,
     max_xlsx_cells: int = MAX_XLSX_CELLS,
+    figures: Optional[bool] = typer.Option(None, "--figures/--no-figures", help="Draw the dataset's make-up into figures/ and embed it in the card (default: when matplotlib and a CJK font are installed; --figures makes it an error when they are not)."),
 ) -> None:
-    """Build a Hub-ready dataset folder: data/<config>/<split>-*.parquet + README.md card."""
+    """Build a Hub-ready dataset folder: data/<config>/<split>-*.parquet + README.md card (+ figures/)."""
     from medcot import card, export
 
     result = export.build(
         out, data_dir=data_dir, license_id=license_id, aliases=aliases, rejects_path=rejects,
         overwrite=overwrite, verify=not no_verify, repo_id=repo_id, synthetic=synthetic, seed=seed,
-        encoding=encoding, limits=limits_from(max_decompressed_mb, max_xlsx_cells),
+        encoding=encoding, limits=limits_from(max_decompressed_mb, max_xlsx_cells), figures=figures,
     )
     if result.synthetic_records:
         typer.secho(
@@ -48,6 +49,10 @@ def build_cmd(
     typer.echo(card.render_counts(result.verified or result.counts()))
     typer.echo(f"rows in = records + rejects: {result.rows_in} = {result.records} + {result.rejects}")
     typer.echo(f"rejects report: {result.rejects_path}")
+    if result.figures:
+        typer.echo(f"figures: {len(result.figures)} PNGs under {card.FIGURES_DIR}/, embedded in the card")
+    elif figures is None:
+        typer.secho(f"note: the card has no figures: {result.figures_note}", fg=typer.colors.YELLOW)
     typer.echo("verified: every config loads with datasets.load_dataset" if result.verified else "not verified (--no-verify)")
     typer.echo(f"wrote {result.out_dir}")
 
@@ -95,25 +100,41 @@ def push_metric_cmd(
 def stats_cmd(
     folder: Path = typer.Argument(..., help="Folder written by `medcot build`."),
     as_json: bool = typer.Option(False, "--json", help="Print the statistics as JSON."),
+    figures: bool = typer.Option(False, "--figures", help="Also write PNGs of the dataset's make-up (splits, departments, question types, lengths, rubric scores)."),
+    figures_dir: Optional[Path] = typer.Option(None, "--figures-dir", help="Where --figures writes (default: FOLDER/figures, where the card links them)."),
 ) -> None:
-    """Print per-config/split row counts and the card statistics of a built folder."""
+    """Print per-config/split row counts and the card statistics of a built folder (--figures: and draw them)."""
     import pyarrow.parquet as pq
 
     from medcot import card
+
+    if figures:
+        from medcot.plots import fonts
+
+        fonts.find_cjk_font()  # a missing font or matplotlib is reported before any reading
 
     counts = {
         cfg: {split: sum(pq.ParquetFile(folder / rel).metadata.num_rows for rel in paths) for split, paths in splits.items()}
         for cfg, splits in card.config_files(card.read_card_data(folder)).items()
     }
-    stats = card.statistics_from_folder(folder)
+    acc = card.accumulate_folder(folder)
+    stats = acc.result()
+    drawn = []
+    if figures:
+        from medcot.plots.dataset import draw_dataset_figures
+
+        drawn = [str(f.path) for f in draw_dataset_figures(acc, figures_dir or folder / card.FIGURES_DIR)]
     if as_json:
         import json
 
-        typer.echo(json.dumps({"counts": counts, "statistics": stats}, ensure_ascii=False, indent=2))
+        extra = {"figures": drawn} if figures else {}
+        typer.echo(json.dumps({"counts": counts, "statistics": stats, **extra}, ensure_ascii=False, indent=2))
         return
     typer.echo(card.render_counts(counts))
     typer.echo("")
     typer.echo(card.render_statistics(stats))
+    for path in drawn:
+        typer.echo(f"wrote {path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -85,6 +85,13 @@ def save(fig: Any, path: str | Path, *, alt: str) -> SavedFigure:
     return SavedFigure(path=path, alt=alt, missing_glyphs=missing)
 
 
+def integer_axis(axis: Any) -> None:
+    """Ticks at whole numbers only (counts of records or items)."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def empty_note(ax: Any, text: str) -> None:
     """Say on the axes why there is nothing to draw."""
     ax.set_axis_off()
@@ -128,41 +135,11 @@ def bar_counts(
             ax.text(pos, value + top * 0.01, text, ha="center", va="bottom", fontsize="small")
     if horizontal:
         ax.set_xlim(0, top * 1.18 or 1)
+        integer_axis(ax.xaxis)
     else:
         ax.set_ylim(0, top * 1.15 or 1)
+        integer_axis(ax.yaxis)
     ax.set_title(title)
-
-
-def histogram(
-    ax: Any,
-    series: Mapping[str, Sequence[float]],
-    *,
-    bins: Sequence[float],
-    title: str,
-    xlabel: str,
-    ylabel: str,
-    legend: bool = True,
-) -> None:
-    """Side-by-side histograms of one or more series on shared ``bins`` (counts per bin)."""
-    import numpy as np
-
-    names = [n for n, v in series.items() if len(v)]
-    if not names:
-        empty_note(ax, f"{title}: no values")
-        return
-    edges = np.asarray(bins, dtype=float)
-    width = np.diff(edges)
-    k = len(names)
-    for i, name in enumerate(names):
-        counts, _ = np.histogram(np.asarray(series[name], dtype=float), bins=edges)
-        left = edges[:-1] + width * i / k
-        ax.bar(left, counts, width=width / k * 0.92, align="edge", color=color(i), label=name)
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(axis="x", visible=False)
-    if legend and k > 1:
-        ax.legend(frameon=False)
 
 
 def radar(fig: Any, series: Mapping[str, Sequence[float | None]], *, labels: Sequence[str], title: str,

@@ -87,6 +87,7 @@ def distributions(numbers: Mapping[str, Any], path: Path) -> charts.SavedFigure:
         ax.set_xlim(1, 5)
         ax.set_xticks([1, 2, 3, 4, 5])
         ax.grid(axis="x", visible=False)
+        charts.integer_axis(ax.yaxis)
     for ax in axes[1]:
         ax.set_xlabel("评分 score")
     for ax in axes[:, 0]:
