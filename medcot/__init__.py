@@ -3,6 +3,6 @@
 from medcot.errors import InputError, MedcotError
 from medcot.constants import CONFIG_NAMES, RUBRIC_DIMENSIONS
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["CONFIG_NAMES", "RUBRIC_DIMENSIONS", "InputError", "MedcotError", "__version__"]

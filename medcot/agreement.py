@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 
 from medcot.errors import InputError
+from medcot.jsonguard import JSONGuardError
+from medcot.jsonguard import loads as guarded_loads
 from medcot.schema import RUBRIC_DIMENSIONS, RUBRIC_MAX, RUBRIC_MIN
 
 logger = logging.getLogger(__name__)
@@ -76,15 +78,15 @@ def read_score_rows(path: str | Path) -> list[dict[str, Any]]:
                     if not line.strip():
                         continue
                     try:
-                        obj = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise InputError(f"{p}:{n}: invalid JSON ({exc.msg}); expected one object per line") from None
+                        obj = guarded_loads(line)
+                    except JSONGuardError as exc:
+                        raise InputError(f"{p}:{n}: {exc}; expected one object per line") from None
                     if not isinstance(obj, dict):
                         raise InputError(f"{p}:{n}: expected a JSON object, got {type(obj).__name__}")
                     rows.append(obj)
             return rows
         if suffix == ".json":
-            data = json.loads(p.read_text(encoding="utf-8-sig"))
+            data = guarded_loads(p.read_text(encoding="utf-8-sig"))
             if isinstance(data, dict) and isinstance(data.get("rows"), list):
                 data = data["rows"]
             if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
@@ -125,8 +127,8 @@ def _score_of(row: Mapping[str, Any], dim: str) -> Any:
         sub = row.get(nest)
         if isinstance(sub, str) and sub.strip().startswith("{"):
             try:
-                sub = json.loads(sub)
-            except json.JSONDecodeError:
+                sub = guarded_loads(sub)
+            except JSONGuardError:
                 sub = None
         if isinstance(sub, Mapping) and dim in sub:
             return sub[dim]

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from medcot.errors import InputError
+from medcot.jsonguard import JSONGuardError
+from medcot.jsonguard import loads as guarded_loads
 from medcot.schema import RUBRIC_DIMENSIONS, RUBRIC_MAX, RUBRIC_MIN
 
 logger = logging.getLogger(__name__)
@@ -145,10 +147,10 @@ class Calibration:
         """Read a calibration JSON file written by :meth:`save`."""
         p = Path(path)
         try:
-            data = json.loads(p.read_text(encoding="utf-8"))
+            data = guarded_loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InputError(f"{p}: no such calibration file") from None
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, JSONGuardError) as exc:
             raise InputError(f"{p}: cannot read calibration JSON ({exc})") from None
         if not isinstance(data, dict):
             raise InputError(f"{p}: expected a JSON object")

@@ -39,6 +39,9 @@ TASK_IDS = ["multiple-choice-qa", "closed-domain-qa"]
 TAGS = ["medical", "chinese", "chain-of-thought", "clinical-reasoning", "medical-exam", "rubric", "sft", "reasoning"]
 _LICENSE_RE = re.compile(r"^[a-z0-9][a-z0-9.+\-]*$")
 _TOP_N = 15
+# The card's figures live here, inside the repo folder, and are linked relatively from the prose.
+FIGURES_DIR = "figures"
+_FIGURE_LINK_RE = re.compile(r"!\[[^\]]*\]\((" + FIGURES_DIR + r"/[^)\s]+)\)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -68,6 +71,7 @@ class StatsAccumulator:
     with_review: int = 0
     rubric_sums: Counter = field(default_factory=Counter)
     rubric_counts: Counter = field(default_factory=Counter)
+    rubric_values: Counter = field(default_factory=Counter)  # (dimension or "overall", score) -> records
     cot_lengths: list = field(default_factory=list)
     question_lengths: list = field(default_factory=list)
 
@@ -87,6 +91,7 @@ class StatsAccumulator:
                 if rubric.get(key) is not None:
                     self.rubric_sums[key] += float(rubric[key])
                     self.rubric_counts[key] += 1
+                    self.rubric_values[(key, float(rubric[key]))] += 1
         self.with_review += record.get("review") is not None
         self.cot_lengths.append(len(record["cot"]))
         self.question_lengths.append(len(record["question"]))
@@ -124,6 +129,7 @@ class StatsAccumulator:
             if values:
                 sums[key] = functools.reduce(operator.add, values, sums[key])
                 counts[key] += len(values)
+                self.rubric_values.update([(key, v) for v in values])
         none = len(keys)
         self.with_rubric += sum(1 for row in zip(*columns) if row.count(None) != none)
         self.with_review += sum(r.get("review") is not None for r in records)
@@ -139,7 +145,8 @@ class StatsAccumulator:
         ({'内科': 1, '外科': 2}, [9])
         """
         self.records += other.records
-        for name in ("per_split", "departments", "question_types", "sources", "option_counts", "rubric_sums", "rubric_counts"):
+        for name in ("per_split", "departments", "question_types", "sources", "option_counts", "rubric_sums", "rubric_counts",
+                     "rubric_values"):
             getattr(self, name).update(getattr(other, name))
         self.multi_answer += other.multi_answer
         self.with_rubric += other.with_rubric
@@ -236,6 +243,11 @@ def statistics_from_folder(folder: str | Path, *, batch_size: int = 1000) -> dic
 
     Reads in batches so memory stays bounded by the lengths lists.
     """
+    return accumulate_folder(folder, batch_size=batch_size).result()
+
+
+def accumulate_folder(folder: str | Path, *, batch_size: int = 1000) -> StatsAccumulator:
+    """The :class:`StatsAccumulator` of a built folder's ``default`` config (what its figures are drawn from)."""
     import pyarrow.parquet as pq
 
     folder = Path(folder)
@@ -250,7 +262,7 @@ def statistics_from_folder(folder: str | Path, *, batch_size: int = 1000) -> dic
                 raise InputError(f"{path}: listed in README.md configs but missing")
             for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
                 acc.add_many(batch.to_pylist(), split=split)
-    return acc.result()
+    return acc
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,16 +486,21 @@ def render_prose(
     repo_id: str = "org/medcot",
     rows_in: int | None = None,
     rejects: int | None = None,
+    figures: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """The Markdown body of the card (everything after the YAML front matter)."""
+    """The Markdown body of the card (everything after the YAML front matter).
+
+    ``figures`` are ``(relative path, alt text)`` pairs, shown at the top of the statistics.
+    """
     from medcot import schema, views
 
     counts = {cfg: {split: s.num_examples for split, s in splits.items()} for cfg, splits in layout.items()}
     out: list[str] = [f"# {constants.PRETTY_NAME}", ""]
     if synthetic:
         out += [
-            "> **WARNING: SYNTHETIC DUMMY DATA.** The records in this folder are synthetic (by default the",
-            "> bundled, hand-written `dummy_data/` of the `medcot` project). The questions, options, answers and",
+            "> **WARNING: SYNTHETIC DUMMY DATA.** The records in this folder are synthetic: `medcot` recognised",
+            "> records of its bundled, hand-written dummy release among them (by their content, wherever the files",
+            "> were copied), or the build was marked `--synthetic`. The questions, options, answers and",
             "> explanations are illustrative only, are NOT the real dataset, and must not be used for training,",
             "> evaluation or any medical purpose.",
             "",
@@ -514,14 +531,43 @@ def render_prose(
         "```",
         "",
         "The `sft` config is in the conversational format TRL's `SFTTrainer` accepts directly. Its user turn is",
-        "the prompt below (the instruction says whether one or several answers are expected); the assistant turn",
-        f"is the expert CoT, a blank line, then the final answer line (`{views.format_final_answer(['C'])}`).",
-        "The `reasoning` config carries the same prompt, the CoT as a separate reasoning trace and the answer",
-        "labels (e.g. `C`, `ABD`), the layout reasoning-model trainers and graders expect.",
+        "the prompt below (the instruction says whether one or several answers are expected and asks for a",
+        "final answer line); the assistant turn is the expert CoT, a blank line, then the final answer line",
+        f"(`{views.format_final_answer(['C'])}`). `prompt_completion` holds the same two turns as a conversational",
+        "`prompt` and `completion`, plus the gold `answer`. The `reasoning` config carries the same prompt as plain",
+        "text, the CoT as a separate reasoning trace and the answer labels (e.g. `C`, `ABD`).",
         "",
         "```text",
         _example_prompt(),
         "```",
+        "",
+        "### Which trainer reads which config",
+        "",
+        "| config | trainer | what happens |",
+        "|---|---|---|",
+        "| `sft` | TRL `SFTTrainer` | `messages` is trained as a chat; with `assistant_only_loss=True` only the CoT and the answer line are in the loss |",
+        "| `prompt_completion` | TRL `SFTTrainer` | prompt/completion layout: the loss is on the completion only (TRL's default) |",
+        "| `prompt_completion` | TRL `GRPOTrainer` | generates from the conversational `prompt`; `answer` reaches reward functions as a keyword (`medcot.rewards.answer_reward`, `rubric_reward`) |",
+        "| `reasoning` | TRL `GRPOTrainer`, reasoning-model pipelines | plain-text `prompt`, `answer` for rewards; not for `SFTTrainer` (it takes a `prompt` column for prompt/completion and fails with `KeyError: 'completion'`) |",
+        "| `qa` | lm-evaluation-harness, lighteval, OpenCompass | multiple-choice evaluation; see the caveat below |",
+        "",
+        "### Multiple-answer questions in evaluation tools",
+        "",
+        "Some questions have several correct options (gold `ABD`). The multiple-choice modes of common tools do",
+        "not score them as exam graders do:",
+        "",
+        "- lm-evaluation-harness (0.4.13), `output_type: multiple_choice` with a list of gold indices: the",
+        "  question counts as correct when the top-scoring option is *any* gold option, so picking only `A` on",
+        "  gold `ABD` scores 1.0. A list of letter strings as the target crashes.",
+        "- lighteval (0.13) loglikelihood multiple choice: the same lenient rule (any gold index).",
+        "- OpenCompass (0.5.4) custom multiple-choice datasets: a multi-letter gold can never match its",
+        "  single-letter prediction, so such questions always score 0; option columns are read from the first",
+        "  row, so a file mixing four- and five-option questions shows an empty `E.`.",
+        "",
+        "The `medcot` integrations avoid both: the loglikelihood task `medcot_qa_mc` holds single-answer questions",
+        "only, and the generative task `medcot_cot` counts a multiple-answer question as correct only on an exact",
+        "match of the answer set (`medcot export --format opencompass` writes one file per option count, single-",
+        "and multiple-answer questions apart). See the `medcot` README for the commands.",
         "",
         "## Data fields",
         "",
@@ -557,6 +603,7 @@ def render_prose(
         "",
         "## Statistics",
         "",
+        *render_figures(figures),
         render_statistics(stats),
         "",
         "## Dataset creation",
@@ -575,7 +622,7 @@ def render_prose(
         "`medcot build` read the raw release files, mapped English or Chinese column names onto the canonical",
         "schema, parsed options and answers, normalised text (full-width letters and digits folded, whitespace tidied; Chinese punctuation kept as written), rejected",
         "rows that fail validation (empty question or explanation, answer not among the options, duplicates,",
-        "unreadable rows) and derived the `qa`, `sft` and `reasoning` configs from the same records.",
+        "unreadable rows) and derived the `qa`, `sft`, `prompt_completion` and `reasoning` configs from the same records.",
         "",
         "### Personal and sensitive information",
         "",
@@ -627,10 +674,36 @@ _DERIVED_DOCS = {
     ("qa", "answer"): "gold labels",
     ("qa", "answer_idx"): "indices of the gold labels in `choices`",
     ("sft", "messages"): "chat turns: user (instruction + question + options), assistant (CoT + final answer line)",
+    ("prompt_completion", "prompt"): "one user turn: instruction + question + options",
+    ("prompt_completion", "completion"): "one assistant turn: CoT + final answer line",
+    ("prompt_completion", "answer"): "gold labels joined, e.g. `C` or `ABD` (passed to GRPO reward functions)",
     ("reasoning", "prompt"): "instruction + question + options",
     ("reasoning", "reasoning"): "the expert-validated CoT",
     ("reasoning", "answer"): "gold labels joined, e.g. `C` or `ABD`",
 }
+
+
+def render_figures(figures: Sequence[tuple[str, str]]) -> list[str]:
+    """Markdown lines embedding the card's figures with relative links (none: no lines).
+
+    >>> render_figures([("figures/splits.png", "Records per split")])
+    ['![Records per split](figures/splits.png)', '']
+    """
+    out: list[str] = []
+    for rel, alt in figures:
+        if not rel.startswith(FIGURES_DIR + "/") or any(c in rel for c in " ()"):
+            raise ValueError(f"figure path {rel!r}: expected {FIGURES_DIR}/<name>.png")
+        out += [f"![{alt.replace(']', ')')}]({rel})", ""]
+    return out
+
+
+def figure_links(card_text: str) -> list[str]:
+    """The relative figure paths a card embeds, in order.
+
+    >>> figure_links("x ![a](figures/splits.png) ![b](https://e.org/x.png) ![c](figures/lengths.png)")
+    ['figures/splits.png', 'figures/lengths.png']
+    """
+    return _FIGURE_LINK_RE.findall(card_text)
 
 
 def render_card(
@@ -643,6 +716,7 @@ def render_card(
     repo_id: str = "org/medcot",
     rows_in: int | None = None,
     rejects: int | None = None,
+    figures: Sequence[tuple[str, str]] = (),
 ) -> str:
     """The whole README.md: YAML front matter + prose.
 
@@ -655,6 +729,7 @@ def render_card(
         repo_id: Repo id used in the loading examples.
         rows_in: Source rows read (for the rows in = records + rejects sentence).
         rejects: Rejected rows.
+        figures: ``(relative path, alt text)`` of the figures under ``figures/`` to embed.
 
     Returns:
         The card text.
@@ -663,7 +738,7 @@ def render_card(
     card_data = build_card_data(layout, license_id=license_id, synthetic=synthetic)
     prose = render_prose(
         layout, stats, license_id=license_id, synthetic=synthetic, split_method=split_method,
-        repo_id=repo_id, rows_in=rows_in, rejects=rejects,
+        repo_id=repo_id, rows_in=rows_in, rejects=rejects, figures=figures,
     )
     return f"---\n{card_data.to_yaml()}\n---\n\n{prose}"
 

@@ -99,6 +99,11 @@ CONFIG_DESCRIPTIONS: dict[str, str] = {
     "default": "Canonical records: question, options, answer, expert CoT, rubric scores, metadata.",
     "qa": "Multiple-choice evaluation: question, choices, gold labels and indices.",
     "sft": "Chat fine-tuning: TRL-ready `messages` (user: question + options; assistant: CoT + final answer).",
+    "prompt_completion": "Completion-only fine-tuning and RL: conversational `prompt` (user turn) and `completion` "
+    "(assistant turn: CoT + final answer), plus the gold `answer` for reward functions.",
     "reasoning": "Reasoning-model format: prompt, the reasoning trace, and the final answer.",
 }
 CONFIG_NAMES: tuple[str, ...] = tuple(CONFIG_DESCRIPTIONS)
+
+# A Hub repo id, namespace/name (letters, digits, '-', '_', '.'); `medcot push` and `--dataset` use it.
+REPO_ID_PATTERN = r"^[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*$"

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 # `medcot build` imports them in a thread while forked workers parse the release (see build()).
 from medcot import card, constants
 from medcot.errors import InputError, MedcotError
+from medcot.paths import check_report_location
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -52,8 +53,9 @@ ROW_GROUP_ROWS = 1_000
 ROW_GROUP_BYTES = 8 * 1024 * 1024
 MAX_SHARD_BYTES = 200 * 1024 * 1024
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-BUNDLED_DUMMY_DATA = REPO_ROOT / "dummy_data"
+# The synthetic dummy release ships inside the package (medcot/dummy_data is a link to the
+# checkout's top-level dummy_data/, copied into the wheel), so the default works from any folder.
+BUNDLED_DUMMY_DATA = Path(__file__).resolve().parent / "dummy_data"
 
 _SHARD_RE = re.compile(r"^[\w.]+-\d{5}-of-\d{5}\.parquet$")
 _PARTIAL_SUFFIX = ".partial"
@@ -63,21 +65,14 @@ _PARTIAL_SUFFIX = ".partial"
 # Records: the one code path shared with the builder
 # ---------------------------------------------------------------------------------------------
 def default_data_dir() -> Path:
-    """The bundled synthetic ``dummy_data/`` (present in a source checkout)."""
-    if not BUNDLED_DUMMY_DATA.is_dir():
-        raise InputError(f"{BUNDLED_DUMMY_DATA}: bundled dummy_data/ not found; pass --data-dir RAW")
-    return BUNDLED_DUMMY_DATA
+    """The bundled synthetic dummy release (package data; ``dummy_data/`` in a checkout).
 
-
-def is_synthetic(sources: Path | str | Sequence[Path | str]) -> bool:
-    """True when every source lies inside the bundled synthetic ``dummy_data/``.
-
-    >>> is_synthetic(BUNDLED_DUMMY_DATA), is_synthetic("/elsewhere/release.jsonl")
-    (True, False)
+    >>> (default_data_dir() / "train.jsonl").is_file()
+    True
     """
-    items = [sources] if isinstance(sources, (str, Path)) else list(sources)
-    dummy = BUNDLED_DUMMY_DATA.resolve()
-    return bool(items) and all(Path(s).resolve().is_relative_to(dummy) for s in items)
+    if not BUNDLED_DUMMY_DATA.is_dir():
+        raise InputError(f"{BUNDLED_DUMMY_DATA}: the bundled dummy release is missing from this install; pass --data-dir RAW")
+    return BUNDLED_DUMMY_DATA
 
 
 def ingest_source(
@@ -86,6 +81,8 @@ def ingest_source(
     aliases: Path | str | None = None,
     seed: int | None = None,
     background: Callable[[], Any] | None = None,
+    encoding: str | None = None,
+    limits: Any = None,
 ) -> Any:
     """Ingest raw release files (a file, a folder or a list) into canonical records + rejects.
 
@@ -95,6 +92,8 @@ def ingest_source(
         seed: Seed of the stratified split for records without a split of their own
             (default ``schema.DEFAULT_SPLIT_SEED``).
         background: Run in a thread while worker processes parse (see :func:`medcot.ingest.ingest`).
+        encoding: Text encoding of every text file (default: detected per file).
+        limits: A :class:`medcot.limits.Limits` (default: README "Limits").
 
     Returns:
         The :class:`medcot.ingest.IngestResult`.
@@ -109,7 +108,7 @@ def ingest_source(
         kwargs["seed"] = seed
     if background is not None:
         kwargs["background"] = background
-    result = ingest(source, **kwargs)
+    result = ingest(source, encoding=encoding, limits=limits, **kwargs)
     records = sum(len(v) for v in result.splits.values())
     if result.rows_in != records + len(result.rejects):  # the ingest contract; never lose a row silently
         raise MedcotError(f"ingest lost rows: rows in {result.rows_in} != {records} records + {len(result.rejects)} rejects")
@@ -167,8 +166,11 @@ class BuildResult:
     rejects: int
     rejects_path: Path | None
     synthetic: bool
+    synthetic_records: int = 0  # records recognised as the bundled synthetic release (medcot.synthetic)
     stats: dict[str, Any] = field(default_factory=dict)
     verified: dict[str, dict[str, int]] | None = None
+    figures: list[str] = field(default_factory=list)  # relative paths of the card's figures
+    figures_note: str | None = None  # why the card has no figures, when it has none
 
     def counts(self) -> dict[str, dict[str, int]]:
         """``{config: {split: rows}}``."""
@@ -401,6 +403,10 @@ def _is_ours(path: Path, out_dir: Path) -> bool:
     if rel.as_posix() == "README.md":
         return True
     parts = rel.parts
+    if len(parts) == 2 and parts[0] == card.FIGURES_DIR:
+        from medcot.plots.dataset import FIGURE_FILES
+
+        return parts[1] in FIGURE_FILES
     return (
         len(parts) == 3
         and parts[0] == "data"
@@ -443,30 +449,36 @@ def export(
     out_dir: str | Path,
     *,
     license_id: str = constants.DEFAULT_DATA_LICENSE,
-    synthetic: bool = False,
+    synthetic: bool | None = None,
     overwrite: bool = False,
     configs: Sequence[str] = constants.CONFIG_NAMES,
     repo_id: str = "org/medcot",
     row_group_rows: int = ROW_GROUP_ROWS,
     max_shard_bytes: int = MAX_SHARD_BYTES,
+    figures: bool | None = None,
 ) -> BuildResult:
-    """Write an ingest result as a Hub dataset repo folder (Parquet shards + README card).
+    """Write an ingest result as a Hub dataset repo folder (Parquet shards + README card + figures).
 
     Args:
         result: An ``IngestResult`` (``.splits``, ``.rejects``, ``.rows_in``).
         out_dir: Target folder.
         license_id: Data licence for the card.
-        synthetic: Mark the card as synthetic dummy data.
+        synthetic: Mark the card as synthetic dummy data; ``None`` = when any record is one of the
+            bundled synthetic release (recognised by content, see :mod:`medcot.synthetic`).
         overwrite: Replace a previous build in ``out_dir``.
         configs: Configs to write (all by default).
         repo_id: Repo id used in the card's loading examples.
         row_group_rows: Maximum rows per row group.
         max_shard_bytes: Arrow bytes per shard before a new file starts.
+        figures: Draw the dataset's make-up into ``figures/`` and embed it in the card: True =
+            required (an error when it cannot be drawn), False = never, None = when matplotlib
+            and a CJK font are installed (else the card has none and ``figures_note`` says why).
 
     Returns:
         A :class:`BuildResult`.
     """
     from medcot import schema, views
+    from medcot.synthetic import count_synthetic
 
     out_dir = Path(out_dir)
     license_id = card.check_license(license_id)
@@ -489,6 +501,7 @@ def export(
         for split in splits for name in names
     }
     per_split = {split: card.StatsAccumulator() for split in splits}
+    synthetic_records = 0
     # Encoded configs (none today) go through Features.encode_example, which wants exact keys.
     shared = [name for name in names if not writers[(name, splits[0])].encode]
     gc_was_enabled = gc.isenabled()
@@ -497,6 +510,7 @@ def export(
     try:
         for split, batch in _split_batches(result, splits, row_group_rows):
             per_split[split].add_many(batch, split=split)
+            synthetic_records += count_synthetic(batch)
             rows = views.config_rows(shared, batch)
             for name in names:
                 if name in rows:
@@ -520,15 +534,49 @@ def export(
     for split in splits:
         acc.merge(per_split[split])
     stats = acc.result()
+    if synthetic is None:
+        synthetic = synthetic_records > 0
+    if synthetic_records:
+        logger.info("%d of %d records are the bundled synthetic release's", synthetic_records, stats["records"])
+    refs, note = card_figures(acc, out_dir, figures=figures)
     text = card.render_card(
         layout, stats, license_id=license_id, synthetic=synthetic, split_method=split_method_text(result),
-        repo_id=repo_id, rows_in=result.rows_in, rejects=len(result.rejects),
+        repo_id=repo_id, rows_in=result.rows_in, rejects=len(result.rejects), figures=refs,
     )
     (out_dir / "README.md").write_text(text, encoding="utf-8")
     return BuildResult(
         out_dir=out_dir, layout=layout, rows_in=result.rows_in, records=stats["records"],
-        rejects=len(result.rejects), rejects_path=None, synthetic=synthetic, stats=stats,
+        rejects=len(result.rejects), rejects_path=None, synthetic=synthetic,
+        synthetic_records=synthetic_records, stats=stats, figures=[rel for rel, _ in refs], figures_note=note,
     )
+
+
+def card_figures(acc: card.StatsAccumulator, out_dir: Path, *, figures: bool | None) -> tuple[list[tuple[str, str]], str | None]:
+    """Draw the card's figures into ``out_dir/figures``.
+
+    Args:
+        acc: Statistics of the exported records.
+        out_dir: The repo folder.
+        figures: True = required, False = none, None = when they can be drawn.
+
+    Returns:
+        ``([(relative path, alt text)], None)``, or ``([], reason)`` when there are none.
+
+    >>> card_figures(card.StatsAccumulator(), Path("/nonexistent"), figures=False)
+    ([], 'figures turned off (--no-figures)')
+    """
+    if figures is False:
+        return [], "figures turned off (--no-figures)"
+    try:
+        from medcot.plots.dataset import draw_dataset_figures
+
+        saved = draw_dataset_figures(acc, out_dir / card.FIGURES_DIR)
+    except MedcotError as exc:
+        if figures:
+            raise
+        logger.warning("the card has no figures: %s", exc)
+        return [], str(exc)
+    return [(f.path.relative_to(out_dir).as_posix(), f.alt) for f in saved], None
 
 
 def load_writing_stack() -> None:
@@ -568,6 +616,9 @@ def build(
     max_shard_bytes: int = MAX_SHARD_BYTES,
     synthetic: bool | None = None,
     seed: int | None = None,
+    encoding: str | None = None,
+    limits: Any = None,
+    figures: bool | None = None,
 ) -> BuildResult:
     """``medcot build``: ingest ``data_dir`` (default: bundled dummy_data) and export to ``out_dir``.
 
@@ -581,9 +632,13 @@ def build(
         verify: Load every config back with ``datasets.load_dataset`` and check features and counts.
         repo_id: Repo id used in the card's loading examples.
         max_shard_bytes: Arrow bytes per Parquet shard.
-        synthetic: Mark the card as synthetic; ``None`` = only when reading the bundled dummy_data.
+        synthetic: Mark the card as synthetic; ``None`` = when any record is one of the bundled
+            synthetic release (by content: a copy of its files is still recognised).
         seed: Seed of the stratified split for records the release does not assign to a split
             (default ``schema.DEFAULT_SPLIT_SEED``; the card quotes the seed used).
+        encoding: Text encoding of the release's text files (default: detected per file).
+        limits: Size bounds of the readers (a :class:`medcot.limits.Limits`; default README "Limits").
+        figures: The card's figures (see :func:`export`): True = required, False = none, None = if possible.
 
     Returns:
         A :class:`BuildResult`.
@@ -599,15 +654,20 @@ def build(
     rejects_file = Path(rejects_path).resolve() if rejects_path is not None else default_rejects_path(out)
     if rejects_file.is_relative_to(out):
         raise InputError(f"--rejects {rejects_file}: must be outside --out {out} (it would be published as data)")
+    check_report_location(rejects_file, [source], option="--rejects")
     # Cheap checks first, so a long ingest never ends in a refusal.
     license_id = card.check_license(license_id)
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise InputError(f"--out {out}: folder is not empty; pass --overwrite to replace a previous build")
-    result = ingest_source(source, aliases=aliases, seed=seed, background=load_writing_stack)
-    synthetic = is_synthetic(source) if synthetic is None else synthetic
+    if figures:
+        from medcot.plots import fonts
+
+        fonts.find_cjk_font()  # --figures without matplotlib or a CJK font fails before the ingest
+    result = ingest_source(source, aliases=aliases, seed=seed, background=load_writing_stack, encoding=encoding,
+                           limits=limits)
     built = export(
         result, out, license_id=license_id, synthetic=synthetic, overwrite=overwrite,
-        repo_id=repo_id, max_shard_bytes=max_shard_bytes,
+        repo_id=repo_id, max_shard_bytes=max_shard_bytes, figures=figures,
     )
     rejects_file.parent.mkdir(parents=True, exist_ok=True)
     write_rejects(result.rejects, rejects_file)

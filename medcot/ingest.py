@@ -37,7 +37,6 @@ error), shared with ``medcot score``.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import gc
 import gzip
@@ -71,8 +70,13 @@ from medcot.columns import (
     build_alias_table,
 )
 from medcot.errors import InputError
+from medcot.jsonguard import JSONGuardError
+from medcot.jsonguard import loads as guarded_loads
+from medcot.limits import DEFAULT_LIMITS, Limits, check_zip, format_size, open_gzip, read_bounded, too_big
+from medcot.paths import is_rejects_report
 from medcot.options import MISSING_PLACEHOLDERS, missing_placeholder, normalize_text, parse_answer, parse_options, split_embedded_options
 from medcot.splits import assign_splits, canonical_split, check_ratios, split_from_path
+from medcot.textguard import check_encoding_name, decode_text, detect_encoding, surrogate_problem
 
 logger = logging.getLogger(__name__)
 
@@ -384,8 +388,8 @@ def _data_suffix(path: Path) -> str | None:
 def iter_source_files(source: Source) -> list[Path]:
     """Expand ``source`` (file, folder, or list) into data files, sorted and de-duplicated.
 
-    Folders are walked recursively; hidden entries and files without a data suffix (README.md,
-    scripts) are skipped.
+    Folders are walked recursively; hidden entries, files without a data suffix (README.md,
+    scripts) and medcot rejects reports (:func:`medcot.paths.is_rejects_report`) are skipped.
 
     Args:
         source: a path or a list of paths.
@@ -405,91 +409,126 @@ def iter_source_files(source: Source) -> list[Path]:
                 f for f in p.rglob("*")
                 if f.is_file() and _data_suffix(f) and not any(part.startswith(".") for part in f.relative_to(p).parts)
             )
+            reports = [f for f in found if is_rejects_report(f)]
+            for f in reports:
+                logger.warning("%s: skipped — a medcot rejects report, not release data", f)
+            found = [f for f in found if f not in reports]
             if not found:
                 raise InputError(f"{p}: folder holds no data files (expected {', '.join(DATA_SUFFIXES)}, optionally .gz)")
             files.extend(found)
         elif p.is_file():
             if not _data_suffix(p):
                 raise _unsupported(p)
+            if is_rejects_report(p):
+                raise InputError(f"{p}: is a medcot rejects report (file, line, field, reason, raw), not release data")
             files.append(p)
         else:
             raise InputError(f"{p}: no such file or folder")
     return list(dict.fromkeys(files))
 
 
-def _open_binary(path: Path) -> BinaryIO:
-    if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+def _is_gzip(path: Path) -> bool:
+    return path.name.lower().endswith(".gz")
+
+
+def _open_binary(path: Path, limits: Limits = DEFAULT_LIMITS) -> BinaryIO:
+    """The file's bytes; a ``.gz`` file decompressed, failing past ``limits.max_decompressed_bytes``."""
+    if _is_gzip(path):
+        return open_gzip(path, limit=limits.max_decompressed_bytes)
     return open(path, "rb")
 
 
-def _read_sample(path: Path) -> bytes:
+def _read_sample(path: Path, limits: Limits = DEFAULT_LIMITS) -> bytes:
     try:
-        with _open_binary(path) as f:
+        with _open_binary(path, limits) as f:
             return f.read(_SAMPLE_BYTES)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(f"{path}: cannot read file ({exc})") from None
 
 
-def _sniff_encoding(sample: bytes, path: Path) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030; binary data is an error."""
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13))
-    if b"\x00" in sample or controls > max(2, len(sample) // 100):
-        raise InputError(f"{path}: looks like binary data, not text; expected UTF-8 or GB18030 text")
-    for enc in ("utf-8", "gb18030"):
-        try:
-            sample.decode(enc)
-            return enc
-        except UnicodeDecodeError as exc:
-            # The sample may end in the middle of a multi-byte character.
-            if exc.start >= len(sample) - 4 and len(sample) == _SAMPLE_BYTES:
-                try:
-                    sample[: exc.start].decode(enc)
-                    return enc
-                except UnicodeDecodeError:
-                    pass
-    # Mostly UTF-8 with a few bad lines: read as UTF-8 so the bad lines become rejects (JSONL) or a
-    # precise error (CSV/JSON) instead of failing the whole file here.
-    lines = [ln for ln in sample.split(b"\n")[:-1] if not ln.isascii()]
-    utf8_ok = 0
-    for ln in lines:
-        try:
-            ln.decode("utf-8")
-            utf8_ok += 1
-        except UnicodeDecodeError:
-            pass
-    if lines and utf8_ok * 2 > len(lines):
-        return "utf-8"
-    raise InputError(f"{path}: not UTF-8 or GB18030 text (undecodable bytes); re-save it as UTF-8")
+def _sniff_encoding(sample: bytes, path: Path, encoding: str | None = None) -> str:
+    """The text encoding of ``path`` (see :func:`medcot.textguard.detect_encoding`)."""
+    enc = detect_encoding(sample, path, encoding=encoding, truncated=len(sample) == _SAMPLE_BYTES)
+    if enc not in ("utf-8", "utf-8-sig"):
+        logger.info("%s: decoding as %s", path, enc)
+    return enc
+
+
+def _read_line(f: Any, limit: int) -> tuple[Any, int]:
+    """The next line of ``f`` (bytes or str) and its length; None for a line longer than ``limit``
+    (consumed up to its end, so reading goes on with the next line). ``("", 0)``/``(b"", 0)`` at the end.
+    """
+    line = f.readline(limit + 1)
+    if len(line) <= limit or line[-1:] in (b"\n", "\n"):
+        return line, len(line)
+    consumed = len(line)
+    while True:
+        rest = f.readline(1 << 20)
+        consumed += len(rest)
+        if not rest or rest[-1:] in (b"\n", "\n"):
+            return None, consumed
 
 
 def _check_not_empty(sample: bytes, path: Path) -> None:
+    """Refuse a file with nothing but whitespace and BOMs."""
     if not sample.strip(b" \t\r\n\xef\xbb\xbf"):
         raise InputError(f"{path}: file is empty; expected a header or at least one record")
 
 
-# A raw row: (line or record number, mapping or None, raw text for the report, error or None).
-RawRow = tuple[int, Union[Mapping[str, Any], None], str, Union[str, None]]
+@dataclass(frozen=True)
+class Header:
+    """The column names a reader found (a CSV/TSV header line, an XLSX sheet's first row, a Parquet
+    schema), with the sheet they belong to. Readers yield it in place of a row, so the reader's
+    bookkeeping never shares a dict with user data (a column called ``__header__`` is just a column).
+    """
+
+    columns: tuple[str, ...]
+    sheet: str | None = None
 
 
-def _iter_jsonl(path: Path, encoding: str) -> Iterator[RawRow]:
-    for n, raw in _jsonl_lines(path, encoding):
-        yield _jsonl_row(n, raw, encoding)
+# A raw row: (line or record number, mapping / Header / None, raw text for the report, error or None).
+RawRow = tuple[int, Union[Mapping[str, Any], Header, None], str, Union[str, None]]
 
 
-def _jsonl_lines(path: Path, encoding: str) -> Iterator[tuple[int, Any]]:
-    """Numbered physical lines (bytes; str for UTF-16, which is not line-splittable as bytes)."""
-    with _open_binary(path) as f:
-        lines: Iterable[Any] = io.TextIOWrapper(f, encoding=encoding) if encoding == "utf-16" else f
-        yield from enumerate(lines, start=1)
+def _iter_jsonl(path: Path, encoding: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRow]:
+    for n, raw in _jsonl_lines(path, encoding, limits):
+        yield _jsonl_row(n, raw, encoding, limits.max_row_bytes)
 
 
-def _jsonl_row(n: int, raw: Any, encoding: str) -> RawRow:
+def _jsonl_lines(path: Path, encoding: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[tuple[int, Any]]:
+    """Numbered physical lines (bytes; str for UTF-16, which is not line-splittable as bytes);
+    None for a line longer than ``limits.max_row_bytes``."""
+    with _open_binary(path, limits) as f:
+        stream: Any = f if _line_splittable(encoding) else io.TextIOWrapper(f, encoding=encoding)
+        n = 0
+        while True:
+            line, size = _read_line(stream, limits.max_row_bytes)
+            if not size:
+                return
+            n += 1
+            yield n, line
+
+
+def _line_splittable(encoding: str) -> bool:
+    """Whether lines of ``encoding`` text end at a ``\\n`` byte (UTF-8, GB18030, Big5: yes; UTF-16: no).
+
+    >>> _line_splittable("gb18030"), _line_splittable("utf-16")
+    (True, False)
+    """
+    try:
+        return encoding == "utf-8-sig" or "\n".encode(encoding) == b"\n"
+    except (LookupError, UnicodeError):
+        return False
+
+
+def _overlong(limit: int) -> str:
+    return f"unreadable row: line longer than {format_size(limit)} (medcot's row limit, see README \"Limits\")"
+
+
+def _jsonl_row(n: int, raw: Any, encoding: str, limit: int = DEFAULT_LIMITS.max_row_bytes) -> RawRow:
     """One JSON Lines line as a raw row: an object, a blank, or an unreadable row with its reason."""
+    if raw is None:
+        return n, None, "", _overlong(limit)
     if isinstance(raw, bytes):
         try:
             text = raw.decode("utf-8-sig" if n == 1 and encoding == "utf-8-sig" else encoding)
@@ -500,11 +539,11 @@ def _jsonl_row(n: int, raw: Any, encoding: str) -> RawRow:
     if not text or text.isspace():  # == not text.strip(), without copying a long line
         return n, None, "", None  # blank
     try:
-        obj = json.loads(text)
-    except ValueError as exc:
-        return n, None, text.strip(), f"unreadable row: invalid JSON ({exc})"
+        obj = guarded_loads(text)
+    except JSONGuardError as exc:
+        return n, None, text[:_RAW_SNIPPET].strip(), f"unreadable row: {exc}"
     if not isinstance(obj, dict):
-        return n, None, text.strip(), f"unreadable row: expected a JSON object, got {type(obj).__name__}"
+        return n, None, text[:_RAW_SNIPPET].strip(), f"unreadable row: expected a JSON object, got {type(obj).__name__}"
     return n, obj, "", None
 
 
@@ -526,23 +565,24 @@ def _records_container(data: Any, path: Path) -> list[Any]:
     )
 
 
-def _iter_json(path: Path, encoding: str) -> Iterator[RawRow]:
-    with _open_binary(path) as f:
+def _iter_json(path: Path, encoding: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRow]:
+    with _open_binary(path, limits) as f:
         blob = f.read()
-    try:
-        text = blob.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: bytes at offset {exc.start} are not valid {encoding}; re-save the file as UTF-8") from None
+    text = decode_text(blob, encoding, path=path)
     del blob
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        if exc.msg == "Extra data" and text.lstrip().startswith("{"):
+        data = guarded_loads(text)
+    except JSONGuardError as exc:
+        cause = exc.decode_error
+        if cause is None:
+            raise InputError(f"{path}: {exc}; expected an array of objects") from None
+        if cause.msg == "Extra data" and text.lstrip().startswith("{"):
             logger.info("%s: several JSON values, reading it as JSON Lines", path)
-            yield from _iter_jsonl(path, encoding)
+            del text
+            yield from _iter_jsonl(path, encoding, limits)
             return
         raise InputError(
-            f"{path}: not valid JSON at line {exc.lineno} column {exc.colno} ({exc.msg}); "
+            f"{path}: not valid JSON at line {cause.lineno} column {cause.colno} ({cause.msg}); "
             "the file may be truncated — expected an array of objects"
         ) from None
     del text
@@ -554,9 +594,9 @@ def _iter_json(path: Path, encoding: str) -> Iterator[RawRow]:
             yield n, None, json.dumps(obj, ensure_ascii=False, default=str)[:_RAW_SNIPPET], f"unreadable row: expected an object, got {type(obj).__name__}"
 
 
-def _iter_delimited(path: Path, encoding: str, delimiter: str) -> Iterator[RawRow]:
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with _open_binary(path) as fb, io.TextIOWrapper(fb, encoding=encoding, newline="") as f:
+def _iter_delimited(path: Path, encoding: str, delimiter: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRow]:
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1, limits.max_row_bytes))
+    with _open_binary(path, limits) as fb, io.TextIOWrapper(fb, encoding=encoding, newline="") as f:
         try:
             first = f.readline()
         except UnicodeDecodeError as exc:
@@ -576,7 +616,7 @@ def _iter_delimited(path: Path, encoding: str, delimiter: str) -> Iterator[RawRo
                     continue
                 if header is None:
                     header = _unique_header(cells)
-                    yield 0, {"__header__": header}, "", None
+                    yield 0, Header(tuple(header)), "", None
                     continue
                 if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
                     raw = delimiter.join(cells)[:_RAW_SNIPPET]
@@ -594,7 +634,8 @@ def _iter_delimited(path: Path, encoding: str, delimiter: str) -> Iterator[RawRo
         except UnicodeDecodeError as exc:
             raise InputError(f"{path}: bytes after line {prev} are not valid {encoding} ({exc.reason}); re-save the file as UTF-8") from None
         except csv.Error as exc:
-            raise InputError(f"{path}: line {prev + 1}: malformed {('TSV' if delimiter == chr(9) else 'CSV')} ({exc})") from None
+            hint = " (medcot's row limit, see README \"Limits\")" if "field limit" in str(exc) else ""
+            raise InputError(f"{path}: line {prev + 1}: malformed {('TSV' if delimiter == chr(9) else 'CSV')} ({exc}){hint}") from None
 
 
 def _unique_header(cells: Sequence[Any]) -> list[str]:
@@ -630,21 +671,35 @@ def _cell(v: Any) -> Any:
     return v
 
 
-def _iter_xlsx(path: Path) -> Iterator[RawRow]:
+def _iter_xlsx(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRow]:
     import openpyxl  # deferred: only xlsx users pay for the import
 
+    source: Any = path
+    if _is_gzip(path):
+        with _open_binary(path, limits) as g:
+            source = io.BytesIO(read_bounded(g, limit=limits.max_decompressed_bytes, path=path))
+    check_zip(source, limit=limits.max_decompressed_bytes, name=path)  # a zip bomb never reaches openpyxl
     try:
-        if path.name.lower().endswith(".gz"):
-            with gzip.open(path, "rb") as g:
-                wb = openpyxl.load_workbook(io.BytesIO(g.read()), read_only=True, data_only=True)
-        else:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile/KeyError/... for a damaged workbook
         raise InputError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+    budget = limits.max_xlsx_cells
     try:
         for ws in wb.worksheets:
             header: list[str] | None = None
+            if hasattr(ws, "reset_dimensions"):
+                # The declared <dimension> may claim A1:XFD1048576 for one cell: rows are padded to
+                # it. Without it each row is as wide as its last written cell.
+                ws.reset_dimensions()
             for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                budget -= len(values) or 1
+                if budget < 0:
+                    raise InputError(
+                        f"{path} [sheet {ws.title}] row {n}: more than {limits.max_xlsx_cells:,} cells in the "
+                        "workbook (medcot's bound; raise it with --max-xlsx-cells if the workbook is genuine)"
+                    )
+                if len(values) > 1 and values[-1] is None:  # a styled blank cell far to the right
+                    values = _trim_trailing_none(values)
                 cells = [_cell(v) for v in values]
                 if not any(c is not None and str(c).strip() for c in cells):
                     if header is not None:
@@ -652,7 +707,7 @@ def _iter_xlsx(path: Path) -> Iterator[RawRow]:
                     continue
                 if header is None:
                     header = _unique_header(cells)
-                    yield 0, {"__header__": header, "__sheet__": ws.title}, "", None
+                    yield 0, Header(tuple(header), str(ws.title)), "", None
                     continue
                 if len(cells) > len(header) and any(c is not None and str(c).strip() for c in cells[len(header):]):
                     yield n, None, json.dumps(cells, ensure_ascii=False, default=str)[:_RAW_SNIPPET], _too_many_cells(len(cells), len(header))
@@ -662,51 +717,111 @@ def _iter_xlsx(path: Path) -> Iterator[RawRow]:
         wb.close()
 
 
-def _iter_parquet(path: Path) -> Iterator[RawRow]:
+def _trim_trailing_none(values: Sequence[Any]) -> Sequence[Any]:
+    end = len(values)
+    while end > 1 and values[end - 1] is None:
+        end -= 1
+    return values[:end]
+
+
+def _binary_text(value: Any, column: str) -> Any:
+    """A Parquet binary cell as text (strict UTF-8); raises _RowError for bytes that are not text."""
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        return value
+    try:
+        return bytes(value).decode("utf-8")
+    except UnicodeDecodeError:
+        raise _RowError("row", f"column {column!r}: binary value is not UTF-8 text ({bytes(value)[:20]!r}...)") from None
+
+
+def _iter_parquet(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRow]:
+    """Rows of a Parquet file. Repeated column names are kept apart (``答案 (2)``, as in CSV headers);
+    binary columns are read as UTF-8 text (a cell that is not text rejects its row)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        src: Any = io.BytesIO(gzip.open(path, "rb").read()) if path.name.lower().endswith(".gz") else path
+        if _is_gzip(path):
+            with _open_binary(path, limits) as g:
+                src: Any = io.BytesIO(read_bounded(g, limit=limits.max_decompressed_bytes, path=path))
+        else:
+            src = path
         pf = pq.ParquetFile(src)
+        meta = pf.metadata
+        expanded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        schema = pf.schema_arrow
+    except InputError:
+        raise
     except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for damaged files
-        raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
-    yield 0, {"__header__": pf.schema_arrow.names}, "", None
+        raise InputError(f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})") from None
+    if expanded > limits.max_decompressed_bytes:
+        raise too_big(path, "the Parquet file", limits.max_decompressed_bytes)
+    names = _unique_header(schema.names)
+    if len(set(schema.names)) < len(schema.names):
+        logger.warning("%s: repeated column names %s kept apart as %s", path,
+                       sorted({c for c in schema.names if schema.names.count(c) > 1}), names)
+    binary = {i for i, f in enumerate(schema) if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)
+              or pa.types.is_fixed_size_binary(f.type)}
+    yield 0, Header(tuple(names)), "", None
     n = 0
-    for batch in pf.iter_batches(batch_size=2048):
-        for row in batch.to_pylist():
-            n += 1
-            yield n, row, "", None
-
-
-def _iter_file(path: Path) -> Iterator[RawRow]:
-    """Rows of one file; low-level read errors (truncated .gz, damaged zip ...) become InputError."""
     try:
-        yield from _iter_file_unguarded(path)
+        for batch in pf.iter_batches(batch_size=2048, use_threads=False):
+            columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+            for values in zip(*columns):
+                n += 1
+                if binary:
+                    try:
+                        values = tuple(_binary_text(v, names[i]) if i in binary else v for i, v in enumerate(values))
+                    except _RowError as exc:
+                        yield n, None, "", f"unreadable row: {exc.reason}"
+                        continue
+                yield n, dict(zip(names, values)), "", None
+    except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
+        raise InputError(f"{path}: Parquet data after record {n} cannot be read ({type(exc).__name__}: {exc})") from None
+
+
+def _iter_file(path: Path, *, encoding: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRow]:
+    """Rows of one file; low-level read errors (truncated .gz, damaged zip ...) become InputError.
+
+    Rows read by a library (XLSX, Parquet) or a non-JSON decoder are checked for lone surrogates
+    here (JSON rows were checked by :func:`medcot.jsonguard.loads`): such a row is unreadable.
+    """
+    try:
+        json_rows = _data_suffix(path) in (".json", ".jsonl", ".ndjson")
+        for item in _iter_file_unguarded(path, encoding, limits):
+            row = item[1]
+            if not json_rows and row is not None and not isinstance(row, Header):
+                problem = surrogate_problem(row)
+                if problem:
+                    yield item[0], None, "", f"unreadable row: {problem}"
+                    continue
+            yield item
     except InputError:
         raise
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise InputError(f"{path}: cannot read file ({type(exc).__name__}: {exc}); is it truncated or damaged?") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: bytes not valid {exc.encoding} ({exc.reason}); re-save it as UTF-8 "
+                         "or name its encoding with --encoding") from None
 
 
-def _iter_file_unguarded(path: Path) -> Iterator[RawRow]:
+def _iter_file_unguarded(path: Path, encoding: str | None, limits: Limits) -> Iterator[RawRow]:
     suffix = _data_suffix(path)
     if suffix in (".xlsx",):
-        yield from _iter_xlsx(path)
+        yield from _iter_xlsx(path, limits)
         return
     if suffix in (".parquet", ".pq"):
-        yield from _iter_parquet(path)
+        yield from _iter_parquet(path, limits)
         return
-    sample = _read_sample(path)
+    sample = _read_sample(path, limits)
     _check_not_empty(sample, path)
-    encoding = _sniff_encoding(sample, path)
-    if encoding == "gb18030":
-        logger.info("%s: not UTF-8, decoding as GB18030", path)
+    enc = _sniff_encoding(sample, path, encoding)
     if suffix in (".jsonl", ".ndjson"):
-        yield from _iter_jsonl(path, encoding)
+        yield from _iter_jsonl(path, enc, limits)
     elif suffix == ".json":
-        yield from _iter_json(path, encoding)
+        yield from _iter_json(path, enc, limits)
     else:
-        yield from _iter_delimited(path, encoding, "\t" if suffix == ".tsv" else ",")
+        yield from _iter_delimited(path, enc, "\t" if suffix == ".tsv" else ",", limits)
 
 
 def _unsupported(path: Path) -> InputError:
@@ -714,7 +829,7 @@ def _unsupported(path: Path) -> InputError:
     return InputError(f"{path}: unsupported input format {ext!r}; expected {', '.join(DATA_SUFFIXES)} (optionally .gz)")
 
 
-def iter_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def iter_rows(path: str | Path, *, encoding: str | None = None, limits: Limits | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """The data rows of one file, strictly: the one row reader behind ingestion and ``medcot score``.
 
     Reads every format :func:`ingest` reads (JSON, JSONL, CSV/TSV, XLSX — all sheets —, Parquet,
@@ -724,6 +839,8 @@ def iter_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
     Args:
         path: one data file.
+        encoding: the text encoding (default: detected; see :mod:`medcot.textguard`).
+        limits: size bounds (default :data:`medcot.limits.DEFAULT_LIMITS`).
 
     Returns:
         An iterator of ``(line, row)``: the line number as in :class:`Reject` and a column -> value dict.
@@ -745,10 +862,10 @@ def iter_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise InputError(f"{p}: is a directory; expected a file")
     if not _data_suffix(p):
         raise _unsupported(p)
-    for line, row, _raw, error in _iter_file(p):
+    for line, row, _raw, error in _iter_file(p, encoding=encoding, limits=limits or DEFAULT_LIMITS):
         if error is not None:
             raise InputError(f"{p}:{line}: {error.removeprefix('unreadable row: ')}")
-        if row is not None and "__header__" not in row:
+        if row is not None and not isinstance(row, Header):
             yield line, dict(row)
 
 
@@ -839,9 +956,10 @@ def _as_mapping(v: Any, name: str) -> Mapping[str, Any] | None:
         return None
     if isinstance(v, str):
         try:
-            v = json.loads(v)
-        except ValueError:
-            raise _RowError(name, f"expected a JSON object, got {v[:60]!r}") from None
+            v = guarded_loads(v)
+        except JSONGuardError as exc:
+            reason = str(exc) if exc.decode_error is None else f"expected a JSON object, got {v[:60]!r}"
+            raise _RowError(name, reason) from None
     if not isinstance(v, Mapping):
         raise _RowError(name, f"expected an object, got {type(v).__name__}")
     return v
@@ -1056,7 +1174,8 @@ def default_processes() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _parallel_encoding(path: Path, processes: int) -> str | None:
+def _parallel_encoding(path: Path, processes: int, encoding: str | None = None,
+                       limits: Limits = DEFAULT_LIMITS) -> str | None:
     """The encoding to read ``path`` with in parallel, or None to read it serially.
 
     Only plain (not gzipped) JSON Lines of at least :data:`PARALLEL_MIN_BYTES` in an encoding whose
@@ -1075,14 +1194,12 @@ def _parallel_encoding(path: Path, processes: int) -> str | None:
     # fork only where it is the platform's own default (Linux); macOS frameworks may not survive it.
     if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
         return None
-    sample = _read_sample(path)
+    sample = _read_sample(path, limits)
     _check_not_empty(sample, path)
-    encoding = _sniff_encoding(sample, path)
-    if encoding == "utf-16":  # two-byte code units: not splittable at b"\n"
+    enc = _sniff_encoding(sample, path, encoding)
+    if not _line_splittable(enc):  # e.g. UTF-16's two-byte code units: not splittable at b"\n"
         return None
-    if encoding == "gb18030":
-        logger.info("%s: not UTF-8, decoding as GB18030", path)
-    return encoding
+    return enc
 
 
 def _byte_ranges(path: Path, parts: int) -> list[tuple[int, int]]:
@@ -1117,7 +1234,7 @@ def _byte_ranges(path: Path, parts: int) -> list[tuple[int, int]]:
 
 
 def _jsonl_range_worker(
-    task: tuple[str, str, int, int, str, int],
+    task: tuple[str, str, int, int, str, int, int],
 ) -> tuple[list[tuple[Any, ...]], list[tuple[str, ...]], list[tuple[int, int, int]], int]:
     """Parse the lines of one byte range into records (spilled to ``segment``) and outcomes.
 
@@ -1126,7 +1243,7 @@ def _jsonl_range_worker(
     column tuples in first-seen order (outcomes refer to them by index), the ``(records, offset,
     length)`` spill batches written to ``segment``, and the number of physical lines read.
     """
-    path, encoding, start, end, segment, batch_rows = task
+    path, encoding, start, end, segment, batch_rows, max_row = task
     table = _WORKER_TABLE
     assert table is not None, "worker table not set before forking"
     outcomes: list[tuple[Any, ...]] = []
@@ -1142,12 +1259,12 @@ def _jsonl_range_worker(
         # drops a BOM wherever it is), so a range can count from 1 and the parent shift it.
         pos, n = start, 1
         while pos < end:
-            raw = f.readline()
-            if not raw:
+            raw, size = _read_line(f, max_row)
+            if not size:
                 break
             at = pos
-            pos += len(raw)
-            line, row, text, error = _jsonl_row(n, raw, encoding)
+            pos += size
+            line, row, text, error = _jsonl_row(n, raw, encoding, max_row)
             n += 1
             if row is None:
                 outcomes.append((_BLANK, line) if error is None else (_UNREADABLE, line, error, text[:_RAW_SNIPPET]))
@@ -1186,6 +1303,7 @@ def _ingest_jsonl_parallel(
     store: RecordStore,
     keys: list[tuple[str, str, str, str | None]],
     background: _Background | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> bool:
     """Read one JSON Lines file with ``processes`` forked workers; same effects as the serial loop.
 
@@ -1208,7 +1326,7 @@ def _ingest_jsonl_parallel(
     except OSError as exc:
         raise InputError(f"{path}: cannot read file ({type(exc).__name__}: {exc}); is it truncated or damaged?") from None
     segments = [store.new_segment() for _ in ranges]
-    tasks = [(fname, encoding, s, e, seg, store.batch_rows) for (s, e), seg in zip(ranges, segments)]
+    tasks = [(fname, encoding, s, e, seg, store.batch_rows, limits.max_row_bytes) for (s, e), seg in zip(ranges, segments)]
     _WORKER_TABLE = table
     pool = ProcessPoolExecutor(min(processes, len(tasks)), mp_context=multiprocessing.get_context("fork"))
     try:
@@ -1321,6 +1439,8 @@ def ingest(
     seed: int = schema.DEFAULT_SPLIT_SEED,
     processes: int | None = None,
     background: Callable[[], Any] | None = None,
+    encoding: str | None = None,
+    limits: Limits | None = None,
 ) -> IngestResult:
     """Read raw release files into canonical records per split, plus rejects.
 
@@ -1335,6 +1455,9 @@ def ingest(
             a file (started after they are forked, joined before anything is forked again), else
             after reading; its exception is raised here. ``medcot build`` imports the writing
             stack (pyarrow, ``datasets``) this way, on the core the parsing leaves free.
+        encoding: text encoding of every text file (default: detected per file; see
+            :func:`medcot.textguard.detect_encoding`).
+        limits: size bounds (default :data:`medcot.limits.DEFAULT_LIMITS`; README "Limits").
 
     Returns:
         An :class:`IngestResult`; ``rows_in == n_records + len(rejects)``.
@@ -1358,6 +1481,8 @@ def ingest(
     """
     table = build_alias_table(aliases)
     ratios = check_ratios(split_ratios)
+    if encoding is not None:
+        encoding = check_encoding_name(encoding)
     files = iter_source_files(source)
     procs = default_processes() if processes is None else int(processes)
     if procs < 1:
@@ -1368,7 +1493,7 @@ def ingest(
     gc.disable()
     side = _Background(background)
     try:
-        result = _ingest_files(files, table, ratios, seed, procs, side)
+        result = _ingest_files(files, table, ratios, seed, procs, side, encoding, limits or DEFAULT_LIMITS)
         side.finish()  # runs it now if no file was read in parallel
         return result
     finally:
@@ -1426,7 +1551,7 @@ class _Background:
 
 def _ingest_files(
     files: list[Path], table: AliasTable, ratios: Mapping[str, float], seed: int, processes: int = 1,
-    background: _Background | None = None,
+    background: _Background | None = None, encoding: str | None = None, limits: Limits = DEFAULT_LIMITS,
 ) -> IngestResult:
     rejects: list[Reject] = []
     stats: dict[str, FileStats] = {}
@@ -1440,10 +1565,10 @@ def _ingest_files(
         fname = str(path)
         st = stats.setdefault(fname, FileStats())
         file_split = split_from_path(path)
-        encoding = _parallel_encoding(path, processes)
-        if encoding is not None and _ingest_jsonl_parallel(
-            path, encoding, processes, table=table, st=st, file_split=file_split, rejects=rejects,
-            dedup=dedup, store=store, keys=keys, background=background,
+        parallel = _parallel_encoding(path, processes, encoding, limits)
+        if parallel is not None and _ingest_jsonl_parallel(
+            path, parallel, processes, table=table, st=st, file_split=file_split, rejects=rejects,
+            dedup=dedup, store=store, keys=keys, background=background, limits=limits,
         ):
             if st.rows == 0:
                 logger.warning("%s: no data rows", fname)
@@ -1456,10 +1581,10 @@ def _ingest_files(
         sheet_split: dict[str | None, str | None] = {}
         sheet_error: InputError | None = None
         skipping = False
-        for line, row, raw, error in _iter_file(path):
-            if row is not None and "__header__" in row:
-                header = [str(h) for h in row["__header__"]]
-                sheet = row.get("__sheet__")
+        for line, row, raw, error in _iter_file(path, encoding=encoding, limits=limits):
+            if isinstance(row, Header):
+                header = [str(h) for h in row.columns]
+                sheet = row.sheet
                 where_file = fname if not sheet else f"{fname} [{sheet}]"
                 mapping = table.map_columns(header)
                 where = f"{fname} [sheet {sheet}]" if sheet else fname

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from medcot.errors import InputError
+from medcot.jsonguard import loads as guarded_loads
 
 logger = logging.getLogger(__name__)
 
@@ -394,8 +395,8 @@ def parse_options(value: Any) -> list[dict[str, str]]:
         s = value.strip()
         if s[:1] in "[{" and s[-1:] in "]}":
             try:
-                decoded = json.loads(s)
-            except ValueError:
+                decoded = guarded_loads(s)
+            except ValueError:  # not JSON (or too deep / not valid text): read it as an option string
                 decoded = None
             if isinstance(decoded, (list, dict)):
                 return parse_options(decoded)
@@ -501,7 +502,7 @@ def parse_answer(value: Any, *, labels: Iterable[str] | None = None) -> list[str
         text = normalize_text(value)
         if text[:1] == "[" and text[-1:] == "]":
             try:
-                decoded = json.loads(text)
+                decoded = guarded_loads(text)
             except ValueError:
                 decoded = None
             if isinstance(decoded, list):

@@ -85,6 +85,18 @@ SFT_FEATURES = datasets.Features(
     }
 )
 
+# Prompt/completion (TRL conversational format): SFTTrainer trains on the completion only;
+# GRPOTrainer generates from the prompt and hands `answer` to the reward functions.
+_TURN = datasets.List({"role": _str, "content": _str})
+PROMPT_COMPLETION_FEATURES = datasets.Features(
+    {
+        "id": _str,
+        "prompt": _TURN,  # one user turn: instruction + question + options
+        "completion": _TURN,  # one assistant turn: CoT + final answer line
+        "answer": _str,  # labels joined, e.g. "C" or "ABD"
+    }
+)
+
 # Reasoning-model format: prompt, separate reasoning trace, and the final answer string.
 REASONING_FEATURES = datasets.Features(
     {
@@ -107,6 +119,7 @@ _CONFIG_FEATURES: dict[str, datasets.Features] = {
     "default": DEFAULT_FEATURES,
     "qa": QA_FEATURES,
     "sft": SFT_FEATURES,
+    "prompt_completion": PROMPT_COMPLETION_FEATURES,
     "reasoning": REASONING_FEATURES,
 }
 CONFIGS: tuple[ConfigSpec, ...] = tuple(

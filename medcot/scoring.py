@@ -24,6 +24,7 @@ import json
 import logging
 import math
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from medcot.errors import InputError
-from medcot.constants import RUBRIC_DIMENSIONS
+from medcot.errors import InputError, MedcotError
+from medcot.constants import REPO_ID_PATTERN, RUBRIC_DIMENSIONS
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class RowScore:
     backend: str = "heuristic"
     error: str | None = None
     invalid_input: bool = False
+    prediction_chars: int | None = None  # characters in the prediction (None when there was none)
 
     def to_dict(self) -> dict[str, Any]:
         """Flat JSON-ready dict: id, the five scores, overall, answer fields, ROUGE-L, evidence, error.
@@ -108,8 +110,33 @@ class RowScore:
             evidence=self.evidence,
             backend=self.backend,
             error=self.error,
+            prediction_chars=self.prediction_chars,
         )
         return out
+
+    @classmethod
+    def from_dict(cls, row: Mapping[str, Any]) -> "RowScore":
+        """The inverse of :meth:`to_dict` (one line of ``medcot score`` output); values are taken as given.
+
+        >>> r = RowScore(index=3, id="q", overall=4.0, answer_correct=True, prediction_chars=12)
+        >>> RowScore.from_dict(r.to_dict()) == r
+        True
+        """
+        return cls(
+            index=int(row.get("index") or 0),
+            id=row.get("id"),
+            scores={d: row.get(d) for d in RUBRIC_DIMENSIONS},
+            overall=row.get("overall"),
+            extracted_answer=row.get("extracted_answer"),
+            answer_correct=row.get("answer_correct"),
+            gold_answer=row.get("gold_answer"),
+            char_rouge_l=row.get("char_rouge_l"),
+            evidence=dict(row.get("evidence") or {}),
+            backend=row.get("backend") or "heuristic",
+            error=row.get("error"),
+            invalid_input=bool(row.get("invalid_input", False)),
+            prediction_chars=row.get("prediction_chars"),
+        )
 
 
 @dataclass
@@ -425,6 +452,7 @@ def _from_rubric(item: ScoreItem, res: Any, backend: str = "heuristic") -> RowSc
         char_rouge_l=_float_or_none(res.rouge_l),
         evidence={k: list(v) for k, v in (res.evidence or {}).items()},
         backend=backend,
+        prediction_chars=len(item.prediction),
     )
 
 
@@ -652,7 +680,7 @@ def _from_judge(item: ScoreItem, heuristic: Any, jr: Any) -> RowScore:
 # ---------------------------------------------------------------------------------------------
 # Aggregation and bootstrap
 # ---------------------------------------------------------------------------------------------
-def _value_matrix(rows: Sequence[RowScore]) -> np.ndarray:
+def value_matrix(rows: Sequence[RowScore]) -> np.ndarray:
     """(n_rows, len(AGGREGATES)) float matrix; NaN where a value does not exist for a row."""
     mat = np.full((len(rows), len(AGGREGATES)), np.nan)
     for i, r in enumerate(rows):
@@ -766,7 +794,7 @@ class Accumulator:
         """Add a block of rows (their values, not the objects, are kept)."""
         if not rows:
             return
-        self._blocks.append(_value_matrix(rows))
+        self._blocks.append(value_matrix(rows))
         self.n_rows += len(rows)
         self.n_scored += sum(1 for r in rows if r.error is None and r.overall is not None)
         self.n_invalid += sum(1 for r in rows if r.invalid_input)
@@ -933,12 +961,12 @@ def _apply_mapping(rec: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[s
     return out
 
 
-def _iter_raw(path: Path) -> Iterator[dict[str, Any]]:
+def _iter_raw(path: Path, encoding: str | None = None, limits: Any = None) -> Iterator[dict[str, Any]]:
     """Rows of a file, read lazily by :func:`medcot.ingest.iter_rows` (the one row reader of medcot)."""
     from medcot.ingest import iter_rows
 
     delimited = path.name.lower().removesuffix(".gz").endswith((".csv", ".tsv"))
-    for _line, row in iter_rows(path):
+    for _line, row in iter_rows(path, encoding=encoding, limits=limits):
         if delimited:  # an empty CSV cell is an absent value, as in the other formats
             row = {k: (None if v == "" else v) for k, v in row.items()}
         yield row
@@ -953,22 +981,24 @@ class PredictionRows:
         mapping: column -> input field (:func:`canonical_columns`).
     """
 
-    def __init__(self, path: Path, columns: list[str], mapping: dict[str, str], n_rows: int) -> None:
+    def __init__(self, path: Path, columns: list[str], mapping: dict[str, str], n_rows: int, *,
+                 encoding: str | None = None, limits: Any = None) -> None:
         self.path = path
         self.columns = columns
         self.mapping = mapping
         self._n_rows = n_rows
+        self._read = {"encoding": encoding, "limits": limits}
 
     def __len__(self) -> int:
         return self._n_rows
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         mapping = self.mapping
-        for rec in _iter_raw(self.path):
+        for rec in _iter_raw(self.path, **self._read):
             yield _apply_mapping(rec, mapping)
 
 
-def iter_predictions(path: str | os.PathLike[str]) -> PredictionRows:
+def iter_predictions(path: str | os.PathLike[str], *, encoding: str | None = None, limits: Any = None) -> PredictionRows:
     """Open a prediction table for streaming: rows with canonical keys, one at a time.
 
     The file is read twice: once now, to learn every column name (JSON lines may differ in their
@@ -978,6 +1008,8 @@ def iter_predictions(path: str | os.PathLike[str]) -> PredictionRows:
 
     Args:
         path: a JSONL/JSON/CSV/TSV/XLSX/Parquet file (optionally .gz).
+        encoding: its text encoding (default: detected, as for raw releases).
+        limits: size bounds (a :class:`medcot.limits.Limits`; default README "Limits").
 
     Returns:
         A :class:`PredictionRows` (iterable, with ``len``).
@@ -996,7 +1028,7 @@ def iter_predictions(path: str | os.PathLike[str]) -> PredictionRows:
     columns: list[str] = []
     seen: set[str] = set()
     n_rows = 0
-    for rec in _iter_raw(path):
+    for rec in _iter_raw(path, encoding, limits):
         n_rows += 1
         for k in rec:
             if k not in seen:
@@ -1009,7 +1041,7 @@ def iter_predictions(path: str | os.PathLike[str]) -> PredictionRows:
             f"{path}: no prediction column (accepted names include {names}); "
             f"found columns: {', '.join(map(str, columns)) or '(none)'}"
         )
-    return PredictionRows(path, columns, mapping, n_rows)
+    return PredictionRows(path, columns, mapping, n_rows, encoding=encoding, limits=limits)
 
 
 def read_predictions(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
@@ -1023,11 +1055,17 @@ def read_predictions(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return list(iter_predictions(path))
 
 
-def _dataset_records(dataset: str | os.PathLike[str], split: str) -> list[dict[str, Any]]:
-    """Canonical records of one split from a built dataset folder or a raw release."""
+def dataset_records(dataset: str | os.PathLike[str], split: str) -> list[dict[str, Any]]:
+    """Canonical records of one split from a built dataset folder (``data/default``) or a raw release.
+
+    Raises:
+        InputError: no such dataset, or no such split in it (naming the splits there are).
+    """
     root = Path(dataset)
     if not root.exists():
-        raise InputError(f"{root}: dataset not found")
+        if _HUB_REPO_RE.match(str(dataset)):
+            return hub_dataset_records(str(dataset), split)
+        raise InputError(f"{root}: dataset not found (expected a built folder, a raw release or a Hub repo id namespace/name)")
     shards = sorted((root / "data" / "default").glob(f"{split}-*.parquet")) if root.is_dir() else []
     if shards:
         import pyarrow.parquet as pq
@@ -1048,6 +1086,38 @@ def _dataset_records(dataset: str | os.PathLike[str], split: str) -> list[dict[s
     if split not in result.splits:
         raise InputError(f"{root}: no split {split!r}; available: {', '.join(sorted(result.splits)) or 'none'}")
     return list(result.splits[split])
+
+
+_HUB_REPO_RE = re.compile(REPO_ID_PATTERN)
+
+
+def hub_dataset_records(repo_id: str, split: str) -> list[dict[str, Any]]:
+    """Canonical records of one split of a dataset pushed to the Hub (its ``default`` config).
+
+    Args:
+        repo_id: ``namespace/name`` (``HF_ENDPOINT`` chooses the Hub).
+        split: The split to read.
+
+    Returns:
+        The records, as ``load_dataset(repo_id, "default", split=split)`` gives them.
+
+    Raises:
+        InputError: no such repo, config or split; MedcotError: the Hub could not be reached.
+    """
+    import datasets
+    from datasets.exceptions import DatasetNotFoundError
+
+    try:
+        ds = datasets.load_dataset(repo_id, "default", split=split)
+    except (DatasetNotFoundError, FileNotFoundError) as exc:
+        first = (str(exc).splitlines() or [""])[0]
+        raise InputError(f"--dataset {repo_id}: no such local folder, and not found on the Hub ({type(exc).__name__}: {first})") from None
+    except ValueError as exc:  # unknown split or config
+        raise InputError(f"--dataset {repo_id}: {str(exc).splitlines()[0]}") from None
+    except (OSError, ConnectionError) as exc:
+        raise MedcotError(f"--dataset {repo_id}: could not load it from the Hub: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+    logger.info("read %d records of %s split %s from the Hub", ds.num_rows, repo_id, split)
+    return ds.to_list()
 
 
 def join_with_dataset(
@@ -1072,7 +1142,7 @@ def iter_joined(
 ) -> Iterator[dict[str, Any]]:
     """Lazy :func:`join_with_dataset`: the dataset split is loaded now (errors raised now), the
     prediction rows are joined one at a time as they are read."""
-    records = _dataset_records(dataset, split)
+    records = dataset_records(dataset, split)
     by_id = {str(r["id"]): r for r in records}
     del records
     return _join_rows(rows, by_id, dataset, split)

@@ -1,4 +1,4 @@
-"""Derived configs (``qa``, ``sft``, ``reasoning``) computed from canonical records.
+"""Derived configs (``qa``, ``sft``, ``prompt_completion``, ``reasoning``) computed from canonical records.
 
 Every function here is pure: it takes one canonical record (a dict whose keys are
 ``schema.DEFAULT_FEATURES``) and returns one row of a derived config. The builder
@@ -23,8 +23,8 @@ from medcot import schema
 logger = logging.getLogger(__name__)
 
 # The instruction line of every prompt; the two variants differ only in how many answers to pick.
-INSTRUCTION_SINGLE = "以下是一道医学考试单项选择题，请逐步分析后给出唯一正确答案。"
-INSTRUCTION_MULTI = "以下是一道医学考试多项选择题，正确答案可能有多个，请逐步分析后给出全部正确答案。"
+INSTRUCTION_SINGLE = "以下是一道医学考试单项选择题，请逐步分析后给出唯一正确答案。最后一行按“答案：X”的格式作答，X为所选选项的字母。"
+INSTRUCTION_MULTI = "以下是一道医学考试多项选择题，正确答案可能有多个，请逐步分析后给出全部正确答案。最后一行按“答案：X”的格式作答，X为全部正确选项的字母，按字母顺序连写。"
 FINAL_ANSWER_PREFIX = "答案："
 
 # Release question types that mean "several answers may be right" even when the gold has one label.
@@ -45,7 +45,7 @@ def format_prompt(question: str, options: Sequence[Mapping[str, str]], *, multi:
         The prompt text.
 
     >>> print(format_prompt("发热最常见的病因是", [{"label": "A", "text": "感染"}, {"label": "B", "text": "肿瘤"}]))
-    以下是一道医学考试单项选择题，请逐步分析后给出唯一正确答案。
+    以下是一道医学考试单项选择题，请逐步分析后给出唯一正确答案。最后一行按“答案：X”的格式作答，X为所选选项的字母。
     <BLANKLINE>
     发热最常见的病因是
     <BLANKLINE>
@@ -165,6 +165,59 @@ def to_sft(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def to_prompt_completion(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``prompt_completion`` row: one user turn, one assistant turn (TRL conversational prompt/completion).
+
+    ``SFTTrainer`` computes the loss on the completion only; ``GRPOTrainer`` generates from the
+    prompt and passes ``answer`` to reward functions such as :func:`medcot.rewards.answer_reward`.
+
+    >>> row = to_prompt_completion({"id": "q1", "question": "问", "options": [{"label": "A", "text": "甲"}],
+    ...     "answer": ["A"], "cot": "因为甲。", "question_type": "A1"})
+    >>> row["prompt"][0]["role"], row["completion"], row["answer"]
+    ('user', [{'role': 'assistant', 'content': '因为甲。\\n\\n答案：A'}], 'A')
+    """
+    return _prompt_completion_row(record["id"], record_prompt(record), assistant_text(record), "".join(record["answer"]))
+
+
+def _prompt_completion_row(rid: str, prompt: str, completion: str, answer: str) -> dict[str, Any]:
+    return {
+        "id": rid,
+        "prompt": [{"role": "user", "content": prompt}],
+        "completion": [{"role": "assistant", "content": completion}],
+        "answer": answer,
+    }
+
+
+_OPTION_LINE = re.compile(r"([A-Z])\. (.*)")
+
+
+def split_prompt(prompt: str) -> tuple[str, list[dict[str, str]]]:
+    """The question stem and options of a prompt written by :func:`format_prompt` (its inverse).
+
+    Reward functions see only the prompt; this gives the rubric scorer the stem and the options
+    back. A text not in that layout comes back whole as the stem, with no options.
+
+    Args:
+        prompt: A prompt from the ``sft``, ``prompt_completion`` or ``reasoning`` config.
+
+    Returns:
+        ``(question, options)``.
+
+    >>> split_prompt(format_prompt("发热最常见的病因是", [{"label": "A", "text": "感染"}, {"label": "B", "text": "肿瘤"}]))
+    ('发热最常见的病因是', [{'label': 'A', 'text': '感染'}, {'label': 'B', 'text': '肿瘤'}])
+    >>> split_prompt("随便一句话")
+    ('随便一句话', [])
+    """
+    parts = prompt.strip().split("\n\n")
+    if len(parts) < 3 or parts[0] not in (INSTRUCTION_SINGLE, INSTRUCTION_MULTI):
+        return prompt.strip(), []
+    matches = [_OPTION_LINE.fullmatch(line) for line in parts[-1].split("\n")]
+    if not all(matches):
+        return prompt.strip(), []
+    options = [{"label": m.group(1), "text": m.group(2)} for m in matches if m]
+    return "\n\n".join(parts[1:-1]), options
+
+
 def to_reasoning(record: Mapping[str, Any]) -> dict[str, Any]:
     """A ``reasoning`` row: prompt, the reasoning trace (the CoT) and the joined answer labels.
 
@@ -185,6 +238,7 @@ VIEWS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "default": to_default,
     "qa": to_qa,
     "sft": to_sft,
+    "prompt_completion": to_prompt_completion,
     "reasoning": to_reasoning,
 }
 # Every config of the schema must have a view (and nothing else may): checked at import.
@@ -236,7 +290,7 @@ def config_rows(names: Sequence[str], records: Sequence[Mapping[str, Any]]) -> d
         schema.get_config(name)  # raises KeyError naming the valid configs
     out: dict[str, list[Any]] = {}
     shared = None
-    if "sft" in names or "reasoning" in names:
+    if {"sft", "prompt_completion", "reasoning"} & set(names):
         # (prompt, cot body, joined answer) per record: the costly part of both views.
         shared = [
             (record_prompt(r), cot_body(r["cot"], r["answer"]), "".join(r["answer"])) for r in records
@@ -253,6 +307,11 @@ def config_rows(names: Sequence[str], records: Sequence[Mapping[str, Any]]) -> d
                         {"role": "assistant", "content": f"{body}\n\n{FINAL_ANSWER_PREFIX}{answer}"},
                     ],
                 }
+                for r, (prompt, body, answer) in zip(records, shared)
+            ]
+        elif name == "prompt_completion" and shared is not None:
+            out[name] = [
+                _prompt_completion_row(r["id"], prompt, f"{body}\n\n{FINAL_ANSWER_PREFIX}{answer}", answer)
                 for r, (prompt, body, answer) in zip(records, shared)
             ]
         elif name == "reasoning" and shared is not None:

@@ -138,10 +138,17 @@ def test_stats_cli_reuses_card_statistics(dummy_build, capsys):
     out = capsys.readouterr().out
     assert card.render_counts(dummy_build.counts()) in out
     assert card.render_statistics(card.statistics_from_folder(dummy_build.out_dir)) in out
-    assert main(["report", str(dummy_build.out_dir), "--json"]) == 0
+    assert main(["stats", str(dummy_build.out_dir), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["counts"] == dummy_build.counts()
     assert data["statistics"]["records"] == dummy_build.records
+
+
+def test_report_on_a_dataset_folder_points_to_stats(dummy_build, tmp_path, capsys):
+    # `medcot report` was an alias of `stats`; it now compares scored runs
+    assert main(["report", str(dummy_build.out_dir), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "medcot stats" in err and len(err.strip().splitlines()) == 1
 
 
 def test_stats_cli_on_a_folder_without_card_is_a_one_line_error(tmp_path, capsys):

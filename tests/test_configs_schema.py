@@ -141,8 +141,24 @@ def test_answers_among_options_and_cot_non_empty(loaded, cfg):
             assert re.fullmatch(r"[A-Z]+", row["answer"]), row["id"]
         elif cfg == "sft":
             pass  # test_sft_messages_well_formed
+        elif cfg == "prompt_completion":
+            pass  # test_prompt_completion_matches_sft
         else:  # pragma: no cover - a new config needs its own checks here
             pytest.fail(f"no BigBIO checks for new config {cfg!r}")
+
+
+def test_prompt_completion_matches_sft(loaded):
+    """Same two turns as ``sft``, split into prompt and completion, with the gold answer beside them."""
+    sft = {row["id"]: row["messages"] for row in _rows(loaded["sft"])}
+    default = {row["id"]: row for row in _rows(loaded["default"])}
+    rows = list(_rows(loaded["prompt_completion"]))
+    assert len(rows) == len(sft)
+    for row in rows:
+        assert row["prompt"] + row["completion"] == sft[row["id"]], row["id"]
+        assert row["answer"] == "".join(default[row["id"]]["answer"])
+        question, options = views.split_prompt(row["prompt"][0]["content"])
+        assert options == default[row["id"]]["options"], row["id"]
+        assert question == default[row["id"]]["question"].strip(), row["id"]
 
 
 def test_sft_messages_well_formed(loaded):

@@ -30,7 +30,10 @@ def test_layout_is_exactly_a_hub_repo(dummy_build):
     expected = ["README.md"] + sorted(
         f for splits in dummy_build.layout.values() for lay in splits.values() for f in lay.files
     )
-    assert files == expected
+    assert [f for f in files if not f.startswith("figures/")] == expected
+    # besides the data, only the card's figures (PNG, never data-looking files)
+    assert [f for f in files if f.startswith("figures/")] == sorted(dummy_build.figures)
+    assert all(f.endswith(".png") for f in dummy_build.figures)
     assert not any(f.endswith(".py") for f in files)
     for cfg, splits in dummy_build.layout.items():
         for split, lay in splits.items():

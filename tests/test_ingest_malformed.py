@@ -84,7 +84,7 @@ def test_utf8_bom_and_utf16_tsv(tmp_path: Path) -> None:
 def test_random_binary_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "noise.jsonl"
     path.write_bytes(random.Random(7).randbytes(4096))
-    with pytest.raises(InputError, match="binary|not UTF-8 or GB18030"):
+    with pytest.raises(InputError, match="binary|not UTF-8, GB18030 or Big5"):
         ingest(path)
 
 

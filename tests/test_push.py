@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hub_stub import serve
+from hub_stub import client_env, serve
 
 from medcot import push
 from medcot.errors import InputError
@@ -26,19 +26,10 @@ def built_copy(dummy_build, tmp_path):
 
 
 def _run_cli(args: list[str], *, endpoint: str, home: Path) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "HF_ENDPOINT": endpoint,
-        "HF_TOKEN": FAKE_TOKEN,
-        "HF_HOME": str(home),
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    }
-    for key in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HUB_DISABLE_XET"):
-        env.pop(key, None)
     code = "import sys; from medcot.cli import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run(
-        [sys.executable, "-c", code, *args], check=False, env=env, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", code, *args], check=False, env=client_env(endpoint, home, token=FAKE_TOKEN),
+        capture_output=True, text=True, timeout=120,
     )
 
 
@@ -57,6 +48,7 @@ def test_push_end_to_end_against_stub(built_copy, tmp_path):
     assert state.repos["org/medcot"].get("visibility") == "private" or state.repos["org/medcot"].get("private") is True
     local = {p.relative_to(built_copy).as_posix(): p.read_bytes() for p in built_copy.rglob("*") if p.is_file()}
     assert state.files["org/medcot"] == local  # every file arrived byte for byte, nothing else
+    assert any(rel.startswith("figures/") and rel.endswith(".png") for rel in local)  # the card's figures too
     assert [c["summary"] for c in state.commits] == ["first upload"]
     assert "pushed" in proc.stdout and "org/medcot" in proc.stdout
 
@@ -108,8 +100,9 @@ def test_rejected_token_is_a_one_line_error_without_the_token(built_copy, tmp_pa
         (lambda d: (d / "train.jsonl").write_text("{}\n"), "not listed"),
         (lambda d: next((d / "data" / "qa").glob("*.parquet")).unlink(), "missing"),
         (lambda d: (d / "README.md").write_text("---\npretty_name: x\n---\n# card\n"), "no `configs`"),
+        (lambda d: (d / "figures" / "splits.png").unlink(), "embeds figure 'figures/splits.png'"),
     ],
-    ids=["no-readme", "script", "stray-data", "missing-shard", "no-configs"],
+    ids=["no-readme", "script", "stray-data", "missing-shard", "no-configs", "missing-figure"],
 )
 def test_folder_validation(built_copy, damage, message):
     damage(built_copy)
@@ -119,9 +112,11 @@ def test_folder_validation(built_copy, damage, message):
 
 def test_valid_folder_lists_readme_and_every_shard(built_copy, dummy_build):
     (built_copy / "notes.md").write_text("local notes", encoding="utf-8")  # not data: kept local, not uploaded
+    (built_copy / "figures" / "mine.png").write_bytes(b"\x89PNG")  # a picture the card does not embed: kept local
     files = push.folder_files(built_copy)
     shards = sorted(f for s in dummy_build.layout.values() for lay in s.values() for f in lay.files)
-    assert sorted(files) == sorted(["README.md", *shards])
+    assert dummy_build.figures and all(f.startswith("figures/") for f in dummy_build.figures)
+    assert sorted(files) == sorted(["README.md", *shards, *dummy_build.figures])
 
 
 @pytest.mark.parametrize("repo", ["medcot", "org/", "/medcot", "org/med cot", "a/b/c", "org/..x"])

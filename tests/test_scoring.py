@@ -285,5 +285,5 @@ def test_gb18030_csv_is_read_like_utf8(tmp_path):
     assert [_key(i) for i in scoring.normalize_records(scoring.read_predictions(gbk))] == expected
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(b'{"prediction": "\xff\xfe\x81"}\n')
-    with pytest.raises(InputError, match="bad.jsonl: not UTF-8 or GB18030"):
+    with pytest.raises(InputError, match="bad.jsonl: not UTF-8, GB18030 or Big5"):
         scoring.read_predictions(bad)

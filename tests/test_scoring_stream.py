@@ -137,8 +137,8 @@ def test_cli_streams_rows(records, tmp_path, monkeypatch, capsys):
     class Watched:
         """The real reader, noting how many output lines exist when row 150 is read."""
 
-        def __init__(self, path):
-            self.rows = real(path)
+        def __init__(self, path, **read_options):
+            self.rows = real(path, **read_options)
 
         def __len__(self):
             return len(self.rows)

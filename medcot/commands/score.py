@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
+from medcot.commands.input_options import ENCODING, MAX_DECOMPRESSED_MB, MAX_XLSX_CELLS, limits_from
 from medcot.constants import RUBRIC
 from medcot.errors import InputError
 
@@ -83,7 +84,8 @@ def score_command(
                                  "(optional: id, reference, question, options, answer)."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write one JSON line per input row."),
     dataset: Optional[Path] = typer.Option(None, "--dataset", help="Built dataset folder (data/default/"
-                                           "<split>-*.parquet) or raw release to join on id."),
+                                           "<split>-*.parquet), raw release, or Hub dataset repo id "
+                                           "(namespace/name, when no such local path exists) to join on id."),
     split: str = typer.Option("test", "--split", help="Split of --dataset to join with."),
     lexicon: list[Path] = typer.Option([], "--lexicon", help="User lexicon file (repeatable)."),
     calibration: Optional[Path] = typer.Option(None, "--calibration", help="Calibration file written by "
@@ -99,21 +101,35 @@ def score_command(
                                           help="Environment variable holding the API key."),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Concurrent judge requests."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Judge response cache folder."),
-    judge_timeout: Optional[float] = typer.Option(None, "--judge-timeout", help="Seconds per judge request."),
+    judge_timeout: Optional[float] = typer.Option(None, "--judge-timeout", min=0.001,
+                                                  help="Seconds per judge request, as a whole (connect to last "
+                                                  "byte; default 60)."),
     judge_max_retries: Optional[int] = typer.Option(None, "--judge-max-retries", min=0,
-                                                    help="Retries on timeouts, 429 and 5xx."),
+                                                    help="Retries on timeouts, 429 and 5xx (default 4). A server "
+                                                    "that never answers costs up to timeout x (retries + 1) x 3 "
+                                                    "attempts per row, plus backoff: about 15 min with the "
+                                                    "defaults, unless --judge-deadline is set."),
+    judge_deadline: Optional[float] = typer.Option(None, "--judge-deadline", min=0.001,
+                                                   help="Seconds one row may take in all (every retry and re-ask); "
+                                                   "past it the row is missing with the error. Default: none."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for machines)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     # 4096 = scoring.DEFAULT_CHUNK_SIZE (not imported here: numpy stays out of `--help`)
     chunk_size: int = typer.Option(4096, "--chunk-size", min=1, help="Rows scored at a time: bounds the "
                                    "memory; results do not depend on it."),
+    encoding: Optional[str] = ENCODING,
+    max_decompressed_mb: float = MAX_DECOMPRESSED_MB,
+    max_xlsx_cells: int = MAX_XLSX_CELLS,
 ) -> None:
     """Score chain-of-thought predictions; write per-row scores and print per-dimension means."""
     from medcot import scoring
+    from medcot.paths import check_not_input
 
     if backend not in scoring.BACKENDS:
         raise InputError(f"--backend must be one of {', '.join(scoring.BACKENDS)}, got {backend!r}")
-    rows = scoring.iter_predictions(input)  # checks the whole file now, then streams it
+    check_not_input(output, [input, *([dataset] if dataset is not None else [])], option="--output")
+    rows = scoring.iter_predictions(input, encoding=encoding,  # checks the whole file now, then streams it
+                                    limits=limits_from(max_decompressed_mb, max_xlsx_cells))
     n_rows = len(rows)
     records = rows if dataset is None else scoring.iter_joined(rows, dataset, split=split)
     progress = not quiet and sys.stderr.isatty() and n_rows >= PROGRESS_MIN_ROWS
@@ -125,6 +141,7 @@ def score_command(
         "cache_dir": str(cache_dir) if cache_dir is not None else None,
         "timeout": judge_timeout,
         "max_retries": judge_max_retries,
+        "deadline": judge_deadline,
     }
     # Each output line is written as soon as its chunk is scored; only the summary's numbers stay.
     report = scoring.score_to_jsonl(

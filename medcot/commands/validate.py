@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from medcot import constants as schema  # light: no `datasets` import at CLI start-up
+from medcot.commands.input_options import ENCODING, MAX_DECOMPRESSED_MB, MAX_XLSX_CELLS, limits_from
 
 if TYPE_CHECKING:
     from medcot.ingest import IngestResult
@@ -71,13 +72,23 @@ def _reason_kind(reason: str) -> str:
 def validate(
     raw: Annotated[list[Path], typer.Argument(help="Raw release: files and/or folders (JSON, JSONL, CSV, TSV, XLSX, Parquet, .gz).")],
     aliases: Annotated[Optional[Path], typer.Option("--aliases", help="Extra column aliases: JSON or TOML {\"column\": \"field\"}.")] = None,
-    rejects: Annotated[Path, typer.Option("--rejects", help="Where to write the rejects report (JSON Lines).")] = Path("rejects.jsonl"),
+    rejects: Annotated[Optional[Path], typer.Option("--rejects", help="Where to write the rejects report (JSON Lines). "
+                       "Default: rejects.jsonl here, or <folder>.rejects.jsonl beside the input folder you are in; "
+                       "never inside an input folder.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the split used when the release has none.")] = schema.DEFAULT_SPLIT_SEED,
+    encoding: Optional[str] = ENCODING,
+    max_decompressed_mb: float = MAX_DECOMPRESSED_MB,
+    max_xlsx_cells: int = MAX_XLSX_CELLS,
 ) -> None:
     """Check a raw release: every row becomes a record or a reject (file, line, field, reason)."""
     from medcot.ingest import ingest, write_rejects
+    from medcot.paths import check_report_location, default_report_path
 
-    result = ingest(raw if len(raw) > 1 else raw[0], aliases=aliases, seed=seed)
+    if rejects is None:
+        rejects = default_report_path(raw)
+    check_report_location(rejects, raw, option="--rejects")  # before reading: never a wasted run
+    result = ingest(raw if len(raw) > 1 else raw[0], aliases=aliases, seed=seed, encoding=encoding,
+                    limits=limits_from(max_decompressed_mb, max_xlsx_cells))
     for line in summarize(result):
         typer.echo(line)
     n = write_rejects(result.rejects, rejects)

@@ -5,8 +5,14 @@ Design:
   bounded: timeouts, connection errors, 429 (honouring ``Retry-After`` / ``retry-after-ms``) and 5xx,
   with exponential backoff and jitter drawn from a per-item RNG seeded by ``(seed, item index)`` so a
   run's schedule does not depend on task interleaving;
-- an unusable reply (not JSON, missing dimension, score outside 1-5) is re-asked a bounded number of
-  times; if it never parses the item is *missing* with the error — never a default score;
+- an unusable reply (not JSON, missing dimension, score outside 1-5, a ``content`` that is not text,
+  an empty or undecodable HTTP body, JSON nested too deep) is re-asked a bounded number of times; if
+  it never parses the item is *missing* with the error — never a default score. Whatever the server
+  sends, each item ends as a parsed score or a recorded failure: one result per item, always;
+- ``timeout`` bounds each request as a whole (connect to last byte, ``asyncio.wait_for``), so a
+  server that trickles its reply byte by byte cannot outlast it; ``deadline`` (optional) bounds one
+  item's retries and re-asks together. Without it the worst case per item is
+  ``timeout * (max_retries + 1) * (max_reasks + 1)`` plus the backoff waits;
 - bounded concurrency with an ``asyncio.Semaphore``; an optional tqdm progress bar;
 - every successful answer is written to the on-disk cache (:mod:`medcot.judge.cache`) as soon as it
   arrives, so an interrupted run resumes and a rerun costs zero calls.
@@ -178,6 +184,7 @@ class JudgeOptions:
     timeout: float = 60.0
     max_retries: int = 4
     max_reasks: int = 2
+    deadline: float | None = None
     backoff_base: float = 0.5
     backoff_cap: float = 20.0
     seed: int = 0
@@ -220,6 +227,54 @@ def _classify(exc: BaseException) -> tuple[bool, str, float | None]:
     return False, f"{exc.__class__.__name__}: {str(exc)[:200]}", None
 
 
+class _BadReply(Exception):
+    """The server answered, but not with a usable chat completion (re-asked like an unparseable reply)."""
+
+    def __init__(self, reason: str, calls: int = 1) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.calls = calls
+
+
+def _text_of(content: Any) -> str:
+    """A reply's ``message.content`` as text: a string, or the text parts of a content-part list.
+
+    Raises:
+        _BadReply: content that is neither (an int, an object, a list without text parts).
+
+    >>> _text_of([{"type": "text", "text": "{"}, {"type": "text", "text": "}"}])
+    '{}'
+    """
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [p.get("text") if isinstance(p, Mapping) else getattr(p, "text", None) for p in content]
+        if parts and all(isinstance(t, str) for t in parts):
+            return "".join(parts)
+    raise _BadReply(f"reply content is {type(content).__name__}, expected text")
+
+
+def _reply_parts(resp: Any) -> tuple[str | None, Any]:
+    """``(content, logprob tokens)`` of a chat completion whose body may have any shape.
+
+    The SDK builds response objects without validating them, so every attribute is untrusted.
+    """
+    try:
+        choices = resp.choices
+        choice = choices[0] if isinstance(choices, list) and choices else None
+        if choice is None:
+            raise _BadReply("reply has no choices")
+        message = getattr(choice, "message", None)
+        content = getattr(message, "content", None) if message is not None else None
+        logprobs = getattr(choice, "logprobs", None)
+        tokens = getattr(logprobs, "content", None) if logprobs is not None else None
+    except _BadReply:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any shape of body: a bad reply, never a crash
+        raise _BadReply(f"malformed reply body ({type(exc).__name__})") from None
+    return (None if content is None else _text_of(content)), tokens
+
+
 class _Runner:
     def __init__(self, opts: JudgeOptions, client: Any, cache: JudgeCache | None) -> None:
         self.opts = opts
@@ -227,8 +282,28 @@ class _Runner:
         self.cache = cache
         self.sem = asyncio.Semaphore(max(1, opts.concurrency))
 
-    async def _complete(self, messages: list[dict[str, str]], rng: random.Random) -> tuple[str | None, Any, int]:
-        """One chat completion with bounded transport retries; returns (content, logprob tokens, calls)."""
+    async def _request(self, messages: list[dict[str, str]]) -> Any:
+        """One HTTP request, bounded as a whole by ``timeout`` (a slow-drip body cannot outlast it)."""
+        o = self.opts
+        try:
+            return await asyncio.wait_for(self.client.chat.completions.create(
+                model=o.model, messages=messages, temperature=o.temperature,
+                max_tokens=o.max_tokens, timeout=o.timeout,
+                **({"logprobs": True, "top_logprobs": o.top_logprobs} if o.logprobs else {}),
+                **({"extra_body": o.extra_body} if o.extra_body else {}),
+            ), timeout=o.timeout)
+        except asyncio.TimeoutError:
+            raise _Timeout() from None
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError, UnicodeError) as exc:
+            # The SDK decoding an empty, non-JSON or absurdly nested body (JSONDecodeError is a ValueError).
+            raise _BadReply(f"undecodable HTTP body ({type(exc).__name__})") from None
+
+    async def _complete(self, messages: list[dict[str, str]], rng: random.Random,
+                        tally: list[int]) -> tuple[str | None, Any, int]:
+        """One chat completion with bounded transport retries; returns (content, logprob tokens, calls).
+
+        ``tally[0]`` counts calls as they are made (read after a deadline cancels this coroutine).
+        """
         import openai
 
         o = self.opts
@@ -236,19 +311,16 @@ class _Runner:
         last = ""
         for attempt in range(o.max_retries + 1):
             calls += 1
+            tally[0] += 1
             try:
-                resp = await self.client.chat.completions.create(
-                    model=o.model, messages=messages, temperature=o.temperature,
-                    max_tokens=o.max_tokens, timeout=o.timeout,
-                    **({"logprobs": True, "top_logprobs": o.top_logprobs} if o.logprobs else {}),
-                    **({"extra_body": o.extra_body} if o.extra_body else {}),
-                )
-                choice = resp.choices[0] if resp.choices else None
-                content = choice.message.content if choice and choice.message else None
-                tokens = choice.logprobs.content if choice is not None and choice.logprobs is not None else None
+                resp = await self._request(messages)
+                content, tokens = _reply_parts(resp)
                 return content, tokens, calls
-            except openai.OpenAIError as exc:  # anything else is a bug and propagates
-                retryable, last, retry_after = _classify(exc)
+            except _BadReply as exc:
+                raise _BadReply(exc.reason, calls) from None
+            except (openai.OpenAIError, _Timeout) as exc:  # anything else is a bug and propagates
+                retryable, last, retry_after = (True, "timeout (whole request)", None) if isinstance(exc, _Timeout) \
+                    else _classify(exc)
                 if not retryable or attempt == o.max_retries:
                     raise _CallFailed(f"{last} after {calls} call(s)", calls) from None
                 delay = backoff_delay(attempt, rng, base=o.backoff_base, cap=o.backoff_cap, retry_after=retry_after)
@@ -272,32 +344,54 @@ class _Runner:
                                           id=item_id, cached=True, model=o.model)
                 except (KeyError, TypeError, ValueError, AttributeError):
                     logger.warning("judge cache: entry %s lacks valid scores; recomputing", key[:16])
+        tally = [0]
+        async with self.sem:
+            if o.deadline is None:
+                return await self._judge_calls(index, item_id, messages, key, tally)
+            try:
+                return await asyncio.wait_for(self._judge_calls(index, item_id, messages, key, tally), o.deadline)
+            except asyncio.TimeoutError:
+                return JudgeResult.missing(f"deadline of {o.deadline:g}s per item exceeded after {tally[0]} call(s)",
+                                           id=item_id, calls=tally[0], model=o.model)
+
+    async def _judge_calls(self, index: int, item_id: str | None, messages: list[dict[str, str]], key: str,
+                           tally: list[int]) -> JudgeResult:
+        """Ask (and re-ask) until a reply parses; every path returns one result."""
+        o = self.opts
         rng = random.Random(f"{o.seed}:{index}")
         calls = 0
-        async with self.sem:
-            convo = messages
-            error = ""
-            for reask in range(o.max_reasks + 1):
-                try:
-                    content, tokens, n = await self._complete(convo, rng)
-                except _CallFailed as exc:
-                    return JudgeResult.missing(str(exc), id=item_id, calls=calls + exc.calls, model=o.model)
-                calls += n
-                try:
-                    scores, rationales = parse_reply(content)
-                except ParseError as exc:
-                    error = str(exc)
-                    logger.debug("judge: item %d unusable reply (%s); re-ask %d", index, error, reask + 1)
-                    convo = reask_messages(messages, content or "", error)
-                    continue
-                weighted = weighted_scores(content or "", tokens) if o.logprobs else {}
-                if self.cache is not None:  # file creation costs ~1 ms here: keep it off the event loop
-                    await asyncio.to_thread(self.cache.put, key, {
-                        "prompt_version": PROMPT_VERSION, "model": o.model, "scores": scores,
-                        "rationales": rationales, "weighted": weighted})
-                return _scores_result(scores, rationales, weighted=weighted, id=item_id, calls=calls, model=o.model)
+        convo = messages
+        error = ""
+        for reask in range(o.max_reasks + 1):
+            try:
+                content, tokens, n = await self._complete(convo, rng, tally)
+            except _CallFailed as exc:
+                return JudgeResult.missing(str(exc), id=item_id, calls=calls + exc.calls, model=o.model)
+            except _BadReply as exc:  # a malformed body: nothing to quote back, ask the same again
+                calls += exc.calls
+                error = exc.reason
+                logger.debug("judge: item %d unusable reply (%s); re-ask %d", index, error, reask + 1)
+                continue
+            calls += n
+            try:
+                scores, rationales = parse_reply(content)
+            except ParseError as exc:
+                error = str(exc)
+                logger.debug("judge: item %d unusable reply (%s); re-ask %d", index, error, reask + 1)
+                convo = reask_messages(messages, content or "", error)
+                continue
+            weighted = weighted_scores(content or "", tokens) if o.logprobs else {}
+            if self.cache is not None:  # file creation costs ~1 ms here: keep it off the event loop
+                await asyncio.to_thread(self.cache.put, key, {
+                    "prompt_version": PROMPT_VERSION, "model": o.model, "scores": scores,
+                    "rationales": rationales, "weighted": weighted})
+            return _scores_result(scores, rationales, weighted=weighted, id=item_id, calls=calls, model=o.model)
         return JudgeResult.missing(f"unparseable reply after {o.max_reasks + 1} attempt(s): {error}",
                                    id=item_id, calls=calls, model=o.model)
+
+
+class _Timeout(Exception):
+    """The whole request took longer than ``timeout``."""
 
 
 class _CallFailed(Exception):
@@ -312,7 +406,7 @@ async def ajudge_many(items: Iterable[Any], *, base_url: str, model: str, api_ke
                       max_retries: int = 4, max_reasks: int = 2, backoff_base: float = 0.5,
                       backoff_cap: float = 20.0, seed: int = 0, progress: bool = False,
                       logprobs: bool = False, top_logprobs: int = 5,
-                      extra_body: dict[str, Any] | None = None) -> list[JudgeResult]:
+                      extra_body: dict[str, Any] | None = None, deadline: float | None = None) -> list[JudgeResult]:
     """Async form of :func:`judge_many` (use it from code that already runs an event loop)."""
     try:
         import openai
@@ -320,11 +414,15 @@ async def ajudge_many(items: Iterable[Any], *, base_url: str, model: str, api_ke
         raise InputError("the judge backend needs the 'judge' extra: pip install 'medcot[judge]'") from exc
     if concurrency < 1:
         raise InputError(f"judge: concurrency must be >= 1, got {concurrency}")
+    if not timeout > 0:
+        raise InputError(f"judge: timeout must be > 0 seconds, got {timeout}")
+    if deadline is not None and not deadline > 0:
+        raise InputError(f"judge: deadline must be > 0 seconds, got {deadline}")
     opts = JudgeOptions(base_url=base_url, model=model, api_key_env=api_key_env, concurrency=concurrency,
                         cache_dir=cache_dir, temperature=temperature, max_tokens=max_tokens, timeout=timeout,
                         max_retries=max_retries, max_reasks=max_reasks, backoff_base=backoff_base,
                         backoff_cap=backoff_cap, seed=seed, progress=progress, logprobs=logprobs,
-                        top_logprobs=top_logprobs, extra_body=dict(extra_body or {}))
+                        top_logprobs=top_logprobs, extra_body=dict(extra_body or {}), deadline=deadline)
     fields = [_item_fields(item, i) for i, item in enumerate(items)]
     cache = JudgeCache(cache_dir) if cache_dir is not None else None
     client = openai.AsyncOpenAI(base_url=base_url, api_key=resolve_api_key(api_key_env, base_url),
@@ -374,8 +472,10 @@ def judge_many(items: Sequence[Any], *, base_url: str, model: str, api_key_env: 
         api_key_env: name of the environment variable holding the key (never the key itself).
         concurrency: maximum requests in flight.
         cache_dir: folder of the on-disk cache (None: no cache).
-        **options: ``temperature`` (0.0), ``max_tokens`` (1024), ``timeout`` seconds (60),
+        **options: ``temperature`` (0.0), ``max_tokens`` (1024), ``timeout`` seconds per request, as a whole (60),
             ``max_retries`` for timeouts/429/5xx (4), ``max_reasks`` for unusable replies (2),
+            ``deadline`` seconds for one item, all calls together (None: unbounded beyond
+            ``timeout * (max_retries + 1) * (max_reasks + 1)`` plus backoff),
             ``backoff_base`` (0.5 s), ``backoff_cap`` (20 s), ``seed`` of the jitter (0),
             ``progress`` (False), ``logprobs`` (False: when True, ask for ``top_logprobs`` (5) and
             return probability-weighted scores, G-Eval style, where the endpoint supports it),

@@ -20,6 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError, field_validator
 
+from medcot.jsonguard import JSONGuardError
+from medcot.jsonguard import loads as guarded_loads
 from medcot.schema import RUBRIC, RUBRIC_DIMENSIONS, RUBRIC_MAX, RUBRIC_MIN
 
 logger = logging.getLogger(__name__)
@@ -275,16 +277,19 @@ def parse_reply(text: str | None) -> tuple[dict[str, int], dict[str, str]]:
     >>> s["clinical_value"], r["clinical_value"]
     (3, '')
     """
-    if not text or not text.strip():
+    if text is None or (isinstance(text, str) and not text.strip()):
         raise ParseError("empty reply")
+    if not isinstance(text, str):
+        raise ParseError(f"reply is {type(text).__name__}, expected text")
     data: Any = None
     last_error = ""
     for candidate in _json_candidates(text):
         try:
-            data = json.loads(candidate)
+            data = guarded_loads(candidate)
             break
-        except json.JSONDecodeError as exc:
-            last_error = f"invalid JSON: {exc.msg} at char {exc.pos}"
+        except JSONGuardError as exc:
+            err = exc.decode_error
+            last_error = f"invalid JSON: {err.msg} at char {err.pos}" if err is not None else str(exc)
     else:
         raise ParseError(last_error)
     if not isinstance(data, dict):

@@ -1,7 +1,8 @@
 # Copyright the medcot-verified developers. Licensed under the Apache License, Version 2.0.
 """MedCoT rubric: score Chinese medical chain-of-thought on the five-dimension expert rubric.
 
-A thin `evaluate` wrapper around :mod:`medcot.scoring` (pip package ``medcot``); all logic lives there.
+A thin `evaluate` wrapper around :mod:`medcot.scoring` (distribution ``medcot-verified``, import name
+``medcot``); all logic lives there.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import logging
 import datasets
 import evaluate
 
-from medcot import scoring
-from medcot.errors import InputError
-from medcot.schema import CITATION, PAPER_URL, RUBRIC, RUBRIC_DIMENSIONS
+# The `# From:` comments name the distribution that provides `medcot`: evaluate's loader puts that
+# spec in its install hint when the package is missing (`medcot push-metric --package-spec` rewrites it).
+from medcot import scoring  # From: medcot-verified
+from medcot.errors import InputError  # From: medcot-verified
+from medcot.schema import CITATION, PAPER_URL, RUBRIC, RUBRIC_DIMENSIONS  # From: medcot-verified
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,23 @@
+"""Integrations with the tools people already use to evaluate, train and compare models.
+
+| module / folder | for |
+|---|---|
+| :mod:`~medcot.integrations.tasks` | the two tasks, framework-free: documents, prompts, answer sets, per-item scores |
+| ``lm_eval_tasks/`` | lm-evaluation-harness task folder (``--include_path``): ``medcot_qa_mc``, ``medcot_cot`` |
+
+TRL reward functions live in :mod:`medcot.rewards`. None of these modules imports a framework at
+import time; each framework is an optional extra (``pip install "medcot-verified[eval]"`` / ``[train]``).
+
+>>> LM_EVAL_TASKS.name, (LM_EVAL_TASKS / "medcot_cot.yaml").is_file()
+('lm_eval_tasks', True)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# The lm-eval task folder: `lm_eval --include_path <this> --tasks medcot_cot`.
+LM_EVAL_TASKS = HERE / "lm_eval_tasks"
+
+__all__ = ["HERE", "LM_EVAL_TASKS"]
