@@ -42,11 +42,11 @@ from typing import Any
 
 from medcot.errors import MedcotError
 from medcot.rubric import RubricResult, RubricScorer
-from medcot.rubric.gate import Gate, load_builtin_gate
+from medcot.rubric.gate import Gate, keep_credit, load_builtin_gate
 from medcot.schema import RUBRIC_DIMENSIONS
 from validation.attacks import ATTACKS, DESCRIPTIONS, GROUPS, RIGHT_LETTER, generate
 from validation.corruptions import fold
-from validation.run_validity import CARD, REPO, _auroc, load_items
+from validation.run_validity import REPO, _auroc, load_items, update_card
 
 logger = logging.getLogger(__name__)
 
@@ -123,8 +123,7 @@ def gated(result: RubricResult, gate: Gate | None) -> dict[str, float]:
     """
     scores = dict(result.scores)
     if gate is not None:
-        credit = Gate.credit(gate.probability(result.signals))
-        scores = {d: 1.0 + (v - 1.0) * credit for d, v in scores.items()}
+        scores = keep_credit(scores, Gate.credit(gate.probability(result.signals)))
     scores["overall"] = sum(scores[d] for d in RUBRIC_DIMENSIONS) / len(RUBRIC_DIMENSIONS)
     return scores
 
@@ -236,21 +235,6 @@ def to_markdown(table: Mapping[str, Any], *, meta: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def update_card(markdown: str, command: str, card: Path = CARD) -> bool:
-    """Replace the text between the gaming markers of the metric card (False if absent)."""
-    if not card.exists():
-        return False
-    text = card.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        return False
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    card.write_text(
-        head + START + f"\n{markdown}\n\nReproduce: `{command}`\n" + END + tail, encoding="utf-8"
-    )
-    return True
-
-
 def run(
     data: Path, pool: Path, *, limit: int | None = None, pool_limit: int | None = None
 ) -> tuple[dict, dict]:
@@ -311,7 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps({"meta": meta, "table": table}, indent=1), encoding="utf-8")
     if args.update_card:
-        print("metric card updated" if update_card(md, cmd) else "metric card has no gaming markers")
+        updated = update_card(md, cmd, markers=(START, END))
+        print("metric card updated" if updated else "metric card has no gaming markers")
     return 0
 
 

@@ -265,13 +265,16 @@ def to_markdown(results: dict[str, Any], *, title: str) -> str:
     return "\n".join(lines)
 
 
-def update_card(markdown: str, command: str, card: Path = CARD) -> bool:
-    """Replace the text between the validity markers of the metric card.
+def update_card(
+    markdown: str, command: str, card: Path = CARD, *, markers: tuple[str, str] = (START, END)
+) -> bool:
+    """Replace the text between two markers of the metric card.
 
     Args:
         markdown: the tables.
         command: the command that reproduces them.
         card: the metric card path.
+        markers: the start and end markers (default: the validity table's).
 
     Returns:
         True if the card was updated, False if it or its markers are absent.
@@ -281,13 +284,14 @@ def update_card(markdown: str, command: str, card: Path = CARD) -> bool:
     """
     if not card.exists():
         return False
+    start, end = markers
     text = card.read_text(encoding="utf-8")
-    if START not in text or END not in text:
+    if start not in text or end not in text:
         return False
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
     body = f"\n{markdown}\nReproduce: `{command}`\n"
-    card.write_text(head + START + body + END + tail, encoding="utf-8")
+    card.write_text(head + start + body + end + tail, encoding="utf-8")
     return True
 
 

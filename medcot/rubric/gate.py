@@ -26,7 +26,7 @@ from medcot.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FEATURES", "Gate", "load_builtin_gate"]
+__all__ = ["FEATURES", "Gate", "keep_credit", "load_builtin_gate"]
 
 BUILTIN = Path(__file__).with_name("model") / "gate-v1.json"
 
@@ -61,6 +61,15 @@ FEATURES: tuple[str, ...] = (
 # style (inline "(C对)" markers, ~150 characters) from other styles, not reasoning from gaming.
 _LOGS = {"log_claims": "claims", "log_specific_per_claim": "specific_per_claim"}
 _FULL_CREDIT_AT = 0.35
+
+
+def keep_credit(scores: Mapping[str, float], share: float) -> dict[str, float]:
+    """Scores that keep ``share`` of their credit above the floor of 1.
+
+    >>> keep_credit({"x": 5.0, "y": 1.0}, 0.25)
+    {'x': 2.0, 'y': 1.0}
+    """
+    return {d: 1.0 + (v - 1.0) * share for d, v in scores.items()}
 
 
 def feature_vector(signals: Mapping[str, float], names: Sequence[str]) -> list[float | None]:

@@ -55,7 +55,7 @@ from medcot.answer import Extraction, check_answer, extract_answer, is_negative_
 from medcot.constants import RUBRIC_DIMENSIONS
 from medcot.errors import InputError
 from medcot.lexicon import Lexicon, load_builtin
-from medcot.rubric.gate import Gate, load_builtin_gate
+from medcot.rubric.gate import Gate, keep_credit, load_builtin_gate
 from medcot.rubric.injection import find_injection
 from medcot.rubric.stance import VERDICT_MARKER, option_stance
 from medcot.rubric.substance import Substance, analyse
@@ -761,6 +761,11 @@ class RubricScorer:
 
         # ---- relevance to this question ---------------------------------------------------------
         stem_rec = _n_common(ctx.q_bigrams, c_bi) / len(ctx.q_bigrams) if has_q else 0.0
+        # Coverage for sufficiency counts every sentence that is not padding (restating the stem
+        # and marking each option is part of a complete explanation); padding is penalised apart.
+        kept = [lab not in ("off_topic", "generic", "duplicate") for lab in sub.labels]
+        k_bi = _bigrams("".join(itertools.compress(sent_norm, kept)))
+        stem_cov = _n_common(ctx.q_bigrams, k_bi) / len(ctx.q_bigrams) if has_q else 0.0
         # An option is discussed when its verdict is given or its text is used; content actually
         # tied to the option texts is counted apart (verdict letters alone do not prove relevance).
         opt_disc = opt_named = 0
@@ -779,11 +784,16 @@ class RubricScorer:
                 opt_disc += 1
                 discussed.add(lab)
         opt_frac = opt_disc / len(opts) if has_opts else _clip(len(ext.verdicts) / 4)
+        opt_cov = (
+            len({lab for lab, t in ctx.options if t and t in pn} | set(ext.verdicts)) / len(opts)
+            if has_opts and sub.claims
+            else opt_frac
+        )
         opt_text_frac = opt_named / len(opts) if has_opts else 0.0
         # Relevance = is this text about THIS question: the stem counts most, option texts help.
         rel_parts = []
         if has_q:
-            rel_parts += [_clip(stem_rec / 0.35)] * 2
+            rel_parts += [_clip(stem_cov / 0.35)] * 2
         if has_opts:
             rel_parts.append(_clip(opt_text_frac / 0.6))
         rouge_f = None
@@ -986,7 +996,7 @@ class RubricScorer:
         if has_ref:
             s_len = _clip(len(claim_norm) / max(20.0, 0.6 * len(ref_norm)))
         else:
-            s_len = _clip(len(claim_norm) / 120.0)
+            s_len = _clip(len("".join(itertools.compress(sent_norm, kept))) / 120.0)
         pad_sents = 0
         bounds = sent_start[1:] + [len(folded) + 1]
         # Distinct characters of each sentence also found in the question, options or reference.
@@ -1046,7 +1056,7 @@ class RubricScorer:
         )
 
         # ---- dimension scores --------------------------------------------------------------------------
-        s_stem = _clip(stem_rec / 0.35) if has_q else relevance
+        s_stem = _clip(stem_cov / 0.35) if has_q else relevance
         if has_ref:
             corr = (
                 0.55 * ans_part * (0.3 + 0.7 * support)
@@ -1055,7 +1065,7 @@ class RubricScorer:
             )
             suff = (
                 0.2 * s_stem
-                + 0.2 * opt_frac
+                + 0.2 * opt_cov
                 + 0.15 * s_len
                 + 0.25 * _clip(sig["rouge_l_recall"] / 0.6)
                 + 0.05 * s_concl
@@ -1063,11 +1073,13 @@ class RubricScorer:
             )
         else:
             corr = 0.65 * ans_part * (0.3 + 0.7 * support) + 0.35 * relevance
+            # Several claims are needed to justify an answer and exclude the distractors.
             suff = (
-                0.25 * s_stem
-                + 0.25 * opt_frac
-                + 0.25 * s_len
-                + 0.1 * s_concl
+                0.2 * s_stem
+                + 0.2 * opt_cov
+                + 0.15 * s_len
+                + 0.25 * _clip(sub.claims / 4)
+                + 0.05 * s_concl
                 + 0.15 * (1 - pad_frac)
             )
         suff *= 1.0 - 0.5 * pad_frac
@@ -1202,9 +1214,9 @@ class RubricScorer:
         # Repeated sentences are never needed; off-topic text is rare in real explanations.
         f = sub.fractions
         idle = f["off_topic"] + 0.5 * (f["generic"] + f["echo"] + f["list"])
-        keep = _clip(1.0 - 2.0 * max(0.0, idle - 0.05)) * _clip(1.0 - 2.5 * f["duplicate"])
+        keep = _clip(1.0 - 1.6 * max(0.0, idle - 0.15)) * _clip(1.0 - 2.5 * f["duplicate"])
         if keep < 1.0:
-            scores = {d: 1.0 + (v - 1.0) * keep for d, v in scores.items()}
+            scores = keep_credit(scores, keep)
             _add(
                 ev,
                 RUBRIC_DIMENSIONS,
@@ -1214,14 +1226,14 @@ class RubricScorer:
         if contradiction:
             # Reasoning that argues for another option than the one it concludes does not hold
             # together: the conclusion does not follow, and its clinical reading is wrong.
-            scores = {d: 1.0 + (v - 1.0) * 0.4 for d, v in scores.items()}
+            scores = keep_credit(scores, 0.4)
         if self.gate is not None:
             # The learned model sees every signal, caps included; it only ever removes credit.
             p = self.gate.probability(sig)
             credit = Gate.credit(p)
             sig["gate_probability"] = p
             if credit < 1.0:
-                scores = {d: 1.0 + (v - 1.0) * credit for d, v in scores.items()}
+                scores = keep_credit(scores, credit)
                 _add(
                     ev,
                     RUBRIC_DIMENSIONS,

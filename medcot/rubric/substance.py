@@ -319,7 +319,9 @@ def analyse(
             evidence.append(f"sentence {i + 1} adds only generic wording (no specific claim)")
     frames = collections.Counter(r for r in residue if len(r) >= 2)
     for i in range(n):
-        if labels[i] == "claim" and frames[residue[i]] >= 2:
+        # (A recurring frame that is itself specific is parallel analysis of the options:
+        # "前壁心肌梗死特征性ECG改变见于V3～V5导联", "…下壁…见于Ⅱ、Ⅲ、aVF导联".)
+        if labels[i] == "claim" and frames[residue[i]] >= 2 and spec_counts[i] <= 3:
             labels[i] = "generic"
             evidence.append(
                 f"sentence {i + 1} is a template: the question's words in a recurring frame"
