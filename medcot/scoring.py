@@ -92,6 +92,7 @@ class RowScore:
     error: str | None = None
     invalid_input: bool = False
     prediction_chars: int | None = None  # characters in the prediction (None when there was none)
+    scorer_version: str | None = None  # offline scorer + learned-check version (heuristic rows)
 
     def to_dict(self) -> dict[str, Any]:
         """Flat JSON-ready dict: id, the five scores, overall, answer fields, ROUGE-L, evidence, error.
@@ -111,6 +112,7 @@ class RowScore:
             backend=self.backend,
             error=self.error,
             prediction_chars=self.prediction_chars,
+            scorer_version=self.scorer_version,
         )
         return out
 
@@ -136,6 +138,7 @@ class RowScore:
             error=row.get("error"),
             invalid_input=bool(row.get("invalid_input", False)),
             prediction_chars=row.get("prediction_chars"),
+            scorer_version=row.get("scorer_version"),
         )
 
 
@@ -153,6 +156,7 @@ class Summary:
     backend: str = "heuristic"
     confidence_intervals: dict[str, tuple[float, float] | None] | None = None
     bootstrap: dict[str, Any] | None = None
+    scorer_versions: list[str] = field(default_factory=list)  # versions of the rows' scorers
 
     @property
     def overall(self) -> float | None:
@@ -169,6 +173,7 @@ class Summary:
             n_with_answer=self.n_with_answer,
             n_with_reference=self.n_with_reference,
             backend=self.backend,
+            scorer_versions=list(self.scorer_versions),
         )
         if self.confidence_intervals is not None:
             out["confidence_intervals"] = {
@@ -453,6 +458,7 @@ def _from_rubric(item: ScoreItem, res: Any, backend: str = "heuristic") -> RowSc
         evidence={k: list(v) for k, v in (res.evidence or {}).items()},
         backend=backend,
         prediction_chars=len(item.prediction),
+        scorer_version=getattr(res, "version", None) or None,
     )
 
 
@@ -789,6 +795,7 @@ class Accumulator:
         self.n_scored = 0
         self.n_invalid = 0
         self._backends: set[str] = set()
+        self._versions: set[str] = set()
 
     def add(self, rows: Sequence[RowScore]) -> None:
         """Add a block of rows (their values, not the objects, are kept)."""
@@ -799,6 +806,7 @@ class Accumulator:
         self.n_scored += sum(1 for r in rows if r.error is None and r.overall is not None)
         self.n_invalid += sum(1 for r in rows if r.invalid_input)
         self._backends.update(r.backend for r in rows if not r.invalid_input)
+        self._versions.update(r.scorer_version for r in rows if r.scorer_version)
 
     def tap(self, rows: Iterable[RowScore], *, block: int = _ACC_BLOCK) -> Iterator[RowScore]:
         """Yield ``rows`` unchanged while adding them, ``block`` rows at a time.
@@ -842,6 +850,7 @@ class Accumulator:
             n_with_reference=int((~np.isnan(mat[:, AGGREGATES.index("char_rouge_l")])).sum()),
             means=means,
             backend=backends.pop() if len(backends) == 1 else "heuristic",
+            scorer_versions=sorted(self._versions),
         )
         if bootstrap:
             cis = bootstrap_intervals(mat, n_resamples=int(bootstrap), seed=seed, confidence=confidence)

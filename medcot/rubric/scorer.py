@@ -1027,7 +1027,10 @@ class RubricScorer:
         contradiction = False
         if target and has_opts:
             st = option_stance(
-                pn, ctx.options, target, negative_question=is_negative_question(question)
+                "\n".join(sent_norm),
+                ctx.options,
+                target,
+                negative_question=is_negative_question(question),
             )
             has_text = any(len(t) >= 2 for lab, t in ctx.options if lab in target)
             gold_argued = bool(discussed & set(target)) or (not has_text and sub.claims > 0)
@@ -1131,6 +1134,29 @@ class RubricScorer:
             "clinical_value": clin,
         }
         scores = {k: 1.0 + 4.0 * _clip(v) for k, v in raw.items()}
+        # (Before calibration, which maps the same signals; caps and the learned check follow it.)
+        # Padding (off-topic, generic, repeated sentences) removes credit from every dimension:
+        # real explanations rarely carry any (p90 of the pool: 10 % of characters).
+        # Repeated sentences are never needed; off-topic text is rare in real explanations.
+        f = sub.fractions
+        idle = f["off_topic"] + 0.5 * (f["generic"] + f["echo"] + f["list"])
+        keep = _clip(1.0 - 1.6 * max(0.0, idle - 0.15)) * _clip(1.0 - 2.5 * f["duplicate"])
+        if keep < 1.0:
+            scores = keep_credit(scores, keep)
+            _add(
+                ev,
+                RUBRIC_DIMENSIONS,
+                f"{1 - f['claim'] - f['answer']:.0%} of the text makes no claim (off-topic, generic, "
+                f"restated, listed or repeated): credit x{keep:.2f}",
+            )
+        sig["padding_keep"] = keep
+        if contradiction:
+            # Reasoning that argues for another option than the one it concludes does not hold
+            # together: the conclusion does not follow, and its clinical reading is wrong.
+            scores = keep_credit(scores, 0.4)
+        if self.gate is not None:
+            # A function of the signals alone: computed here so a calibration sees it too.
+            sig["gate_probability"] = self.gate.probability(sig)
         if self.calibration is not None:
             cal = self.calibration.apply(dict(sig))
             scores = {
@@ -1209,29 +1235,10 @@ class RubricScorer:
             )
         for d, c in caps.items():
             scores[d] = min(scores[d], c)
-        # Padding (off-topic, generic, repeated sentences) removes credit from every dimension:
-        # real explanations rarely carry any (p90 of the pool: 10 % of characters).
-        # Repeated sentences are never needed; off-topic text is rare in real explanations.
-        f = sub.fractions
-        idle = f["off_topic"] + 0.5 * (f["generic"] + f["echo"] + f["list"])
-        keep = _clip(1.0 - 1.6 * max(0.0, idle - 0.15)) * _clip(1.0 - 2.5 * f["duplicate"])
-        if keep < 1.0:
-            scores = keep_credit(scores, keep)
-            _add(
-                ev,
-                RUBRIC_DIMENSIONS,
-                f"{1 - f['claim'] - f['answer']:.0%} of the text makes no claim (off-topic, generic, "
-                f"restated, listed or repeated): credit x{keep:.2f}",
-            )
-        if contradiction:
-            # Reasoning that argues for another option than the one it concludes does not hold
-            # together: the conclusion does not follow, and its clinical reading is wrong.
-            scores = keep_credit(scores, 0.4)
         if self.gate is not None:
             # The learned model sees every signal, caps included; it only ever removes credit.
-            p = self.gate.probability(sig)
+            p = sig["gate_probability"]
             credit = Gate.credit(p)
-            sig["gate_probability"] = p
             if credit < 1.0:
                 scores = keep_credit(scores, credit)
                 _add(

@@ -93,7 +93,7 @@ def option_stance(
     """Read the stance the normalised ``text`` takes on each option it names.
 
     Args:
-        text: normalised prediction.
+        text: normalised prediction, its sentences joined by line breaks.
         options: ``(label, normalised text)`` per option, labels upper case.
         gold: the gold labels.
         negative_question: the question asks for the exception.
@@ -129,7 +129,9 @@ def option_stance(
     prev_end = 0
     for m in VERDICT_MARKER.finditer(text):
         letters = set(m.group(1))
-        stretch = [x for x in mentions if max(prev_end, m.start() - 60) <= x[0] and x[1] <= m.start()]
+        # The stretch stays inside the marker's sentence (sentences are joined by line breaks).
+        start_at = max(prev_end, m.start() - 60, text.rfind("\n", 0, m.start()) + 1)
+        stretch = [x for x in mentions if start_at <= x[0] and x[1] <= m.start()]
         prev_end = m.end()
         if not stretch:
             continue
@@ -144,8 +146,11 @@ def option_stance(
                 tally(lab, (said_for or designated) != negated, designated)
             continue
         # The verdict sits on other options' content: against those options, and against the
-        # gold answer when a misplaced letter is a gold one.
-        start, _end, lab = stretch[-1]
+        # gold answer when a misplaced letter is a gold one. A verdict on several letters
+        # ("因此B、D错误") sums up the options and is no one option's verdict.
+        start, end, lab = stretch[-1]
+        if len(letters) > 1 or m.start() - end > 30:
+            continue
         judged.add(start)
         counts[f"{'gold' if lab in gold_set else 'other'}_against"] += 1
         if lab not in gold_set and letters & gold_letters:

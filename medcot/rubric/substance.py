@@ -308,7 +308,11 @@ def analyse(
             evidence.append(f"sentence {i + 1} is a term list, not a claim")
         elif asserts:
             pass  # a claim
-        elif has_context and echo_share[i] >= 0.6 and n_spec < 3:
+        elif (
+            has_context
+            and echo_share[i] >= 0.6
+            and (n_spec < 2 or (n_spec < 3 and len(residue[i]) < 3))
+        ):
             labels[i] = "echo"
             evidence.append(
                 f"sentence {i + 1} restates the question/options ({echo_share[i]:.0%} copied)"
