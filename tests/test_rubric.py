@@ -330,3 +330,19 @@ def test_user_lexicon_changes_terminology(tmp_path: Path) -> None:
     user = RubricScorer(lexicon_paths=[f]).score(text)
     assert user.signals["term_coverage"] > base.signals["term_coverage"]
     assert user.scores["terminology_clarity"] > base.scores["terminology_clarity"]
+
+
+def test_huge_texts_are_scored_on_their_head_with_a_note():
+    """A 1 MB prediction against a 1 MB reference: scored on the first MAX_CHARS characters (the
+    reference LCS is quadratic), and every dimension's evidence says so (issue 12)."""
+    from medcot.rubric.scorer import MAX_CHARS
+
+    big = "胰头癌压迫胆总管引起黄疸和胆囊增大。" * 60_000
+    r = RubricScorer().score(big, reference=big, question="黄疸伴胆囊增大见于", options="A 胰头癌\nB 急性肝炎", answers="A")
+    note = f"prediction scored on its first {MAX_CHARS:,} of {len(big):,} characters"
+    assert all(note in ev for ev in r.evidence.values())
+    assert r.signals["truncated_input"] == 1.0
+    # Repeating one sentence 60,000 times is no explanation.
+    assert r.overall < 2.0
+    small = RubricScorer().score(big[:MAX_CHARS], question="黄疸伴胆囊增大见于")
+    assert "truncated_input" not in small.signals

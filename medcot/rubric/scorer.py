@@ -58,7 +58,7 @@ from medcot.lexicon import Lexicon, load_builtin
 from medcot.rubric.gate import Gate, keep_credit, load_builtin_gate
 from medcot.rubric.injection import find_injection
 from medcot.rubric.stance import VERDICT_MARKER, option_stance
-from medcot.rubric.substance import Substance, analyse
+from medcot.rubric.substance import Substance, analyse, function_spans
 from medcot.rubric.vocab import Vocabulary, load_builtin_vocabulary
 from medcot.textsim import char_normalize, nfkc_fold
 
@@ -67,6 +67,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["RubricResult", "RubricScorer", "score"]
 
 SCORER_VERSION = "medcot-offline-2"
+# Characters of a prediction or reference that are scored (the rest is cut, with a note).
+MAX_CHARS = 20_000
 _LATIN = re.compile(r"[a-z]")
 _SENT_SPLIT = re.compile(r"[。!?;\n]+")
 _WS = re.compile(r"\s")
@@ -602,6 +604,7 @@ class RubricScorer:
         shared copy-on-write; a worker the pool replaces gets it the same way.
         """
         _ = self.lexicon.automaton
+        function_spans("")  # jieba's function words, read once here and shared by the workers
         _keep_table(_DROP_KEEP_BREAKS)
         _keep_table(_DROP_KEEP_NL)
         return mp.get_context("fork").Pool(
@@ -690,6 +693,25 @@ class RubricScorer:
         return any(2 * (e - s) >= len(chunk) for _i, s, e in hits)
 
     def _score(
+        self, pred: str, ref: str, question: str, opts: tuple, gold: tuple | None
+    ) -> RubricResult:
+        # Huge texts are scored on their head: the cost of a pair stays bounded (the reference
+        # LCS is quadratic), and the evidence says so. Real explanations are ~150-900 characters.
+        cut = [
+            f"{name} scored on its first {MAX_CHARS:,} of {len(text):,} characters"
+            for name, text in (("prediction", pred), ("reference", ref))
+            if len(text) > MAX_CHARS
+        ]
+        if cut:
+            pred, ref = pred[:MAX_CHARS], ref[:MAX_CHARS]
+        res = self._score_text(pred, ref, question, opts, gold)
+        if cut:
+            for dim in RUBRIC_DIMENSIONS:
+                res.evidence.setdefault(dim, []).extend(cut)
+            res.signals["truncated_input"] = 1.0
+        return res
+
+    def _score_text(
         self, pred: str, ref: str, question: str, opts: tuple, gold: tuple | None
     ) -> RubricResult:
         folded = _fold(pred)

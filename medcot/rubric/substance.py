@@ -23,6 +23,7 @@ term), not alone (the seam where two copied fragments were glued together).
 from __future__ import annotations
 
 import collections
+import importlib.util
 import logging
 import os
 import re
@@ -53,6 +54,7 @@ _ANSWER_STMT = re.compile(
 _FUNCTION = frozenset("的是在和与及或了而由于为其可但则即等也都被把将从对向以之所因故此该有无不能会使")
 _PIECE_SPLIT = re.compile(r"[,，、/;；:：\s·•*\-]+|\d{1,2}[.、)）]")
 _ANAPHOR = re.compile(r"^(?:其|该|此|它|这|上述|后者|前者|二者|两者|本病|本药|此病|此药)")
+_DUP_WINDOW = 200
 _MEDICAL = frozenset(("disease", "symptom", "anatomy", "drug", "exam", "tcm", "user"))
 # Part-of-speech tags of jieba's dictionary whose words are glue, not content: conjunctions,
 # adverbs, prepositions, particles, pronouns, modal and onomatopoeic words, fixed expressions
@@ -84,25 +86,24 @@ logger = logging.getLogger(__name__)
 def _function_automaton() -> ahocorasick_rs.AhoCorasick | None:
     """Multi-character function words and everyday words of jieba's bundled dictionary (read
     from the installed package, not copied into this project), minus the built-in lexicon's
-    medical terms."""
-    try:
-        import jieba
-    except ImportError:  # pragma: no cover - jieba is a core dependency
-        logger.warning("jieba is not installed: function words are not masked")
+    medical terms. Built once per process (~0.3 s; jieba itself is not imported)."""
+    spec = importlib.util.find_spec("jieba")
+    path = os.path.join(os.path.dirname(spec.origin), "dict.txt") if spec and spec.origin else ""
+    if not os.path.exists(path):  # pragma: no cover - jieba is a core dependency
+        logger.warning("jieba's dictionary is not installed: function words are not masked")
         return None
     from medcot.lexicon import load_builtin
 
-    lex = load_builtin()
-    path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
     words = []
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             parts = line.split()
-            if len(parts) != 3 or len(parts[0]) < 2 or parts[0] in lex:
-                continue
-            if parts[2] in _FUNCTION_POS or int(parts[1]) >= _EVERYDAY_FREQ:
+            if len(parts) == 3 and len(parts[0]) >= 2 and (
+                parts[2] in _FUNCTION_POS or int(parts[1]) >= _EVERYDAY_FREQ
+            ):
                 words.append(parts[0])
-    words += [w for w in (*_DISCOURSE, *_EXAM_TALK) if w not in lex]
+    lex = load_builtin()
+    words = [w for w in (*words, *_DISCOURSE, *_EXAM_TALK) if w not in lex]
     return ahocorasick_rs.AhoCorasick(words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
 
 
@@ -213,7 +214,8 @@ def analyse(
         chars = set(s)
         dup_of = None
         if len(s) >= 4:
-            for j, (prev, pset) in enumerate(seen):
+            # Against the sentences just before (a bounded window: huge texts stay linear).
+            for j, (prev, pset) in enumerate(seen[-_DUP_WINDOW:], start=max(0, len(seen) - _DUP_WINDOW)):
                 if prev == s or (
                     len(pset) >= 4
                     and len(chars & pset) >= 0.85 * len(chars | pset)
