@@ -272,13 +272,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=SAMPLE, help="measurement JSONL")
     ap.add_argument("--pool", type=Path, default=POOL, help="fitting JSONL (never the sample)")
     ap.add_argument("--limit", type=int, default=None, help="first N measurement items")
-    ap.add_argument("--pool-limit", type=int, default=None, help="first N pool items")
+    ap.add_argument(
+        "--pool-limit", type=int, default=None, help="first N pool items (default: the gate's, 1,500)"
+    )
     ap.add_argument("--output", type=Path, default=REPO / "validation" / "ATTACKS.md")
     ap.add_argument("--json", type=Path, default=None, help="also write the full table as JSON")
     ap.add_argument("--update-card", action="store_true")
     args = ap.parse_args(argv)
     try:
-        table, meta = run(args.data, args.pool, limit=args.limit, pool_limit=args.pool_limit)
+        from validation.fit_scorer import GATE_ITEMS
+
+        table, meta = run(
+            args.data, args.pool, limit=args.limit, pool_limit=args.pool_limit or GATE_ITEMS
+        )
     except MedcotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
