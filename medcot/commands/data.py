@@ -23,7 +23,7 @@ def build_cmd(
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Rejects report JSONL (default: <out>.rejects.jsonl beside --out)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous build in --out (other files are kept)."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip loading every config back with datasets.load_dataset."),
-    repo_id: str = typer.Option("org/medcot", "--repo", help="Repo id shown in the card's loading examples."),
+    repo_id: str = typer.Option("org/medcot", "--repo", help="Repo id shown in the card's loading examples (`medcot push --repo` rewrites it to the target)."),
     synthetic: Optional[bool] = typer.Option(None, "--synthetic/--not-synthetic", help="Mark the card as synthetic data (default: when records of the bundled synthetic release are among the data)."),
     seed: int = typer.Option(schema.DEFAULT_SPLIT_SEED, "--seed", help="Seed of the stratified split for records without a split of their own."),
     encoding: Optional[str] = ENCODING,
