@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from medcot import constants as schema  # light: no `datasets` import at CLI start-up
-from medcot.commands.input_options import ENCODING, MAX_DECOMPRESSED_MB, MAX_XLSX_CELLS, limits_from
+from medcot.commands.input_options import ENCODING, MAX_DECOMPRESSED_MB, MAX_RATIO, MAX_XLSX_CELLS, limits_from
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ def build_cmd(
     encoding: Optional[str] = ENCODING,
     max_decompressed_mb: float = MAX_DECOMPRESSED_MB,
     max_xlsx_cells: int = MAX_XLSX_CELLS,
+    max_ratio: float = MAX_RATIO,
     figures: Optional[bool] = typer.Option(None, "--figures/--no-figures", help="Draw the dataset's make-up into figures/ and embed it in the card (default: when matplotlib and a CJK font are installed; --figures makes it an error when they are not)."),
 ) -> None:
     """Build a Hub-ready dataset folder: data/<config>/<split>-*.parquet + README.md card (+ figures/)."""
@@ -37,7 +38,7 @@ def build_cmd(
     result = export.build(
         out, data_dir=data_dir, license_id=license_id, aliases=aliases, rejects_path=rejects,
         overwrite=overwrite, verify=not no_verify, repo_id=repo_id, synthetic=synthetic, seed=seed,
-        encoding=encoding, limits=limits_from(max_decompressed_mb, max_xlsx_cells), figures=figures,
+        encoding=encoding, limits=limits_from(max_decompressed_mb, max_xlsx_cells, max_ratio), figures=figures,
     )
     if result.synthetic_records:
         typer.secho(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from medcot.commands.input_options import ENCODING, MAX_DECOMPRESSED_MB, MAX_XLSX_CELLS, limits_from
+from medcot.commands.input_options import ENCODING, MAX_DECOMPRESSED_MB, MAX_RATIO, MAX_XLSX_CELLS, limits_from
 from medcot.constants import RUBRIC
 from medcot.errors import InputError
 
@@ -120,6 +120,7 @@ def score_command(
     encoding: Optional[str] = ENCODING,
     max_decompressed_mb: float = MAX_DECOMPRESSED_MB,
     max_xlsx_cells: int = MAX_XLSX_CELLS,
+    max_ratio: float = MAX_RATIO,
 ) -> None:
     """Score chain-of-thought predictions; write per-row scores and print per-dimension means."""
     from medcot import scoring
@@ -129,7 +130,7 @@ def score_command(
         raise InputError(f"--backend must be one of {', '.join(scoring.BACKENDS)}, got {backend!r}")
     check_not_input(output, [input, *([dataset] if dataset is not None else [])], option="--output")
     rows = scoring.iter_predictions(input, encoding=encoding,  # checks the whole file now, then streams it
-                                    limits=limits_from(max_decompressed_mb, max_xlsx_cells))
+                                    limits=limits_from(max_decompressed_mb, max_xlsx_cells, max_ratio))
     n_rows = len(rows)
     records = rows if dataset is None else scoring.iter_joined(rows, dataset, split=split)
     progress = not quiet and sys.stderr.isatty() and n_rows >= PROGRESS_MIN_ROWS
