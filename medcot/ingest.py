@@ -853,6 +853,10 @@ def _iter_xlsx(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRow]:
                     yield n, None, json.dumps(cells, ensure_ascii=False, default=str)[:_RAW_SNIPPET], _too_many_cells(len(cells), len(header))
                     continue
                 yield n, dict(zip(header, cells)), "", None
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - openpyxl parses sheets lazily: XML errors surface here
+        raise InputError(f"{path}: damaged .xlsx worksheet ({type(exc).__name__}: {str(exc)[:200]})") from None
     finally:
         wb.close()
 
