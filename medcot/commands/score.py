@@ -103,12 +103,12 @@ def score_command(
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Judge response cache folder."),
     judge_timeout: Optional[float] = typer.Option(None, "--judge-timeout", min=0.001,
                                                   help="Seconds a judge request may wait at any step (connect, "
-                                                  "each read; default 60); a whole request is cut at twice it."),
+                                                  "each read; default 60); a whole request is cut at twice it (at least 10 s)."),
     judge_max_retries: Optional[int] = typer.Option(None, "--judge-max-retries", min=0,
                                                     help="Retries on timeouts, 429 and 5xx (default 4). A server "
                                                     "that never answers costs timeout x (retries + 1) per row plus "
                                                     "backoff (about 5 min with the defaults); slow unusable replies "
-                                                    "up to 2 x timeout x (retries + 1) x 3 re-asks. Bound it with "
+                                                    "up to 2 x timeout x (retries + 1) x 3 attempts. Bound it with "
                                                     "--judge-deadline."),
     judge_deadline: Optional[float] = typer.Option(None, "--judge-deadline", min=0.001,
                                                    help="Seconds one row may take in all (every retry and re-ask); "
