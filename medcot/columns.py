@@ -8,7 +8,6 @@ table with a dict or a JSON / TOML file, either ``{"source column": "field"}`` o
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from medcot.errors import InputError
+from medcot.jsonguard import loads as guarded_loads
 
 try:  # Python >= 3.11
     import tomllib
@@ -111,11 +111,13 @@ def load_aliases(path: str | Path) -> dict[str, str]:
         raise InputError(f"{p}: cannot read alias file ({exc})") from None
     if p.suffix.lower() == ".toml" and tomllib is None:
         raise InputError(f"{p}: TOML alias files need Python >= 3.11; use a JSON file instead")
+    kind = "TOML" if p.suffix.lower() == ".toml" else "JSON"
     try:
-        data = tomllib.loads(text) if p.suffix.lower() == ".toml" else json.loads(text)
-    except ValueError as exc:  # tomllib.TOMLDecodeError and json.JSONDecodeError are ValueErrors
-        kind = "TOML" if p.suffix.lower() == ".toml" else "JSON"
+        data = tomllib.loads(text) if kind == "TOML" else guarded_loads(text)
+    except ValueError as exc:  # TOMLDecodeError and JSONGuardError (invalid, too deep) are ValueErrors
         raise InputError(f"{p}: alias file is not valid {kind} ({exc})") from None
+    except RecursionError:  # tomllib parses nested arrays recursively
+        raise InputError(f"{p}: alias file nests deeper than Python can parse; expected {{\"column\": \"field\"}}") from None
     if not isinstance(data, Mapping):
         raise InputError(f"{p}: alias file must hold an object {{\"column\": \"field\"}}")
     return _flatten(data, origin=str(p))

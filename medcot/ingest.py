@@ -72,7 +72,7 @@ from medcot.columns import (
 from medcot.errors import InputError
 from medcot.jsonguard import JSONGuardError
 from medcot.jsonguard import loads as guarded_loads
-from medcot.limits import DEFAULT_LIMITS, Limits, check_zip, format_size, open_gzip, read_bounded, too_big
+from medcot.limits import DEFAULT_LIMITS, Limits, check_zip, format_size, open_gzip_bounded, read_bounded, too_big
 from medcot.paths import is_rejects_report
 from medcot.options import MISSING_PLACEHOLDERS, missing_placeholder, normalize_text, parse_answer, parse_options, split_embedded_options
 from medcot.splits import assign_splits, canonical_split, check_ratios, split_from_path
@@ -114,6 +114,27 @@ class FileStats:
     rejects: int = 0
     blank_rows: int = 0
     columns: dict[str, str | None] = field(default_factory=dict)  # source column -> field (None: kept in extra)
+    reject_run: int = field(default=0, repr=False, compare=False)  # rejects since the last record
+
+    def rejected(self, reject: Reject, *, limit: int) -> None:
+        """Count one reject; refuse the file once more than ``limit`` rows in a row were rejected.
+
+        A file whose rows are all rejected holds no usable records: past the bound it is one
+        file-level error (with the first reason) instead of millions of identical rejects.
+        """
+        self.rejects += 1
+        self.reject_run += 1
+        if self.reject_run > limit:
+            raise InputError(
+                f"{reject.file}: more than {limit:,} rows in a row rejected (up to line {reject.line}; last "
+                f"reason: {reject.reason[:120]}); the file holds no usable records — medcot's bound, see "
+                "README \"Limits\""
+            )
+
+    def accepted(self) -> None:
+        """Count one record."""
+        self.records += 1
+        self.reject_run = 0
 
     def note_columns(self, columns: Iterable[Any], mapping: Mapping[str, str]) -> None:
         """Remember how this file's columns were mapped (for the validate summary)."""
@@ -238,6 +259,87 @@ class RecordStore:
                 f.close()
 
 
+class RejectStore(Sequence):  # type: ignore[type-arg]
+    """Rejects in input order, spilled to a temporary file past ``memory_rows`` (a list otherwise).
+
+    A hostile file can hold millions of two-byte rows that are each a reject; their reports must
+    all be kept (nothing is lost silently), but not in memory. Reads back as :class:`Reject` objects.
+
+    >>> store = RejectStore(memory_rows=2)
+    >>> for i in range(5):
+    ...     store.append(Reject("a.jsonl", i + 1, "row", "bad", ""))
+    >>> len(store), [r.line for r in store], store[-1].line, store[1:3] == [store[1], store[2]]
+    (5, [1, 2, 3, 4, 5], 5, True)
+    """
+
+    def __init__(self, *, memory_rows: int = 4096) -> None:
+        self.memory_rows = memory_rows
+        self._buffer: list[tuple[Any, ...]] = []
+        self._path: str | None = None
+        self._offsets: list[tuple[int, int, int, int]] = []  # (first index, count, byte offset, byte length)
+        self._spilled = 0
+        self._finalizer: Any = None
+
+    def append(self, reject: Reject) -> None:
+        """Add one reject (spilling a full buffer to disk)."""
+        self._buffer.append((reject.file, reject.line, reject.field, reject.reason, reject.raw))
+        if len(self._buffer) >= self.memory_rows:
+            self._spill()
+
+    def _spill(self) -> None:
+        if self._path is None:
+            fd, self._path = tempfile.mkstemp(prefix="medcot-rejects-", suffix=".spill")
+            os.close(fd)
+            self._finalizer = weakref.finalize(self, _remove_files, [self._path])
+        blob = marshal.dumps(self._buffer)
+        with open(self._path, "ab") as f:
+            offset = f.seek(0, io.SEEK_END)
+            f.write(blob)
+        self._offsets.append((self._spilled, len(self._buffer), offset, len(blob)))
+        self._spilled += len(self._buffer)
+        self._buffer = []
+
+    def __len__(self) -> int:
+        return self._spilled + len(self._buffer)
+
+    def _tuples(self) -> Iterator[tuple[Any, ...]]:
+        if self._path is not None and self._offsets:
+            with open(self._path, "rb") as f:
+                for _first, _count, offset, length in self._offsets:
+                    f.seek(offset)
+                    yield from marshal.loads(f.read(length))
+        yield from self._buffer
+
+    def __iter__(self) -> Iterator[Reject]:
+        for t in self._tuples():
+            yield Reject(*t)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        n = len(self)
+        i = index + n if index < 0 else index
+        if not 0 <= i < n:
+            raise IndexError(index)
+        if i >= self._spilled:
+            return Reject(*self._buffer[i - self._spilled])
+        assert self._path is not None
+        for first, count, offset, length in self._offsets:
+            if first <= i < first + count:
+                with open(self._path, "rb") as f:
+                    f.seek(offset)
+                    return Reject(*marshal.loads(f.read(length))[i - first])
+        raise IndexError(index)  # pragma: no cover - every index lies in a batch
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (RejectStore, list, tuple)):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"RejectStore({len(self)} rejects)"
+
+
 def _write_spill_batches(records: list[dict[str, Any]], sink: BinaryIO, offset: int, index: list[tuple[int, int, int]]) -> int:
     """Marshal ``records`` as one batch onto ``sink`` at ``offset``; note it in ``index``; returns the new offset."""
     blob = marshal.dumps(records)
@@ -312,7 +414,7 @@ class IngestResult:
     """Canonical records per split, rejects, and the counts that tie them together."""
 
     splits: dict[str, Sequence[dict[str, Any]]]  # list or SplitRecords (lazily read from the spill)
-    rejects: list[Reject]
+    rejects: Sequence[Reject]  # a list, or a RejectStore (spilled to disk past a few thousand)
     rows_in: int
     files: list[str]
     file_stats: dict[str, FileStats] = field(default_factory=dict)
@@ -432,9 +534,9 @@ def _is_gzip(path: Path) -> bool:
 
 
 def _open_binary(path: Path, limits: Limits = DEFAULT_LIMITS) -> BinaryIO:
-    """The file's bytes; a ``.gz`` file decompressed, failing past ``limits.max_decompressed_bytes``."""
+    """The file's bytes; a ``.gz`` file decompressed, failing past ``limits.expansion_budget``."""
     if _is_gzip(path):
-        return open_gzip(path, limit=limits.max_decompressed_bytes)
+        return open_gzip_bounded(path, limits)
     return open(path, "rb")
 
 
@@ -486,26 +588,64 @@ class Header:
     sheet: str | None = None
 
 
-# A raw row: (line or record number, mapping / Header / None, raw text for the report, error or None).
-RawRow = tuple[int, Union[Mapping[str, Any], Header, None], str, Union[str, None]]
+@dataclass(frozen=True)
+class Blanks:
+    """A run of ``count`` blank lines (not data), yielded at once: millions of empty lines cost one step."""
+
+    count: int
+
+
+# A raw row: (line or record number, mapping / Header / Blanks / None, raw text for the report, error or None).
+RawRow = tuple[int, Union[Mapping[str, Any], Header, Blanks, None], str, Union[str, None]]
+
+
+def _skip_blank_lines(stream: Any) -> int:
+    """Consume the whole blank lines (spaces, tabs, CR) that follow in a peekable byte stream; return how many.
+
+    >>> f = io.BufferedReader(io.BytesIO(b"\\n \\r\\n\\n{}\\n"))
+    >>> _skip_blank_lines(f), f.read()
+    (3, b'{}\\n')
+    """
+    skipped = 0
+    while True:
+        buf = stream.peek(1 << 16)[: 1 << 16]
+        if not buf:
+            return skipped
+        blank = len(buf) - len(buf.lstrip(b" \t\r\n"))
+        last = buf.rfind(b"\n", 0, blank)
+        if last < 0:
+            return skipped
+        stream.read(last + 1)
+        skipped += buf.count(b"\n", 0, last + 1)
+        if blank < len(buf):
+            return skipped
 
 
 def _iter_jsonl(path: Path, encoding: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRow]:
     for n, raw in _jsonl_lines(path, encoding, limits):
-        yield _jsonl_row(n, raw, encoding, limits.max_row_bytes)
+        if isinstance(raw, Blanks):
+            yield n, raw, "", None
+        else:
+            yield _jsonl_row(n, raw, encoding, limits.max_row_bytes)
 
 
 def _jsonl_lines(path: Path, encoding: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[tuple[int, Any]]:
     """Numbered physical lines (bytes; str for UTF-16, which is not line-splittable as bytes);
-    None for a line longer than ``limits.max_row_bytes``."""
+    None for a line longer than ``limits.max_row_bytes``; :class:`Blanks` for a run of blank lines."""
     with _open_binary(path, limits) as f:
-        stream: Any = f if _line_splittable(encoding) else io.TextIOWrapper(f, encoding=encoding)
+        as_bytes = _line_splittable(encoding)
+        stream: Any = f if as_bytes else io.TextIOWrapper(f, encoding=encoding)
         n = 0
         while True:
             line, size = _read_line(stream, limits.max_row_bytes)
             if not size:
                 return
             n += 1
+            if as_bytes and line is not None and line.isspace() and hasattr(stream, "peek"):
+                more = _skip_blank_lines(stream)
+                yield n, Blanks(1 + more)
+                n += more
+                continue
             yield n, line
 
 
@@ -678,7 +818,7 @@ def _iter_xlsx(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRow]:
     if _is_gzip(path):
         with _open_binary(path, limits) as g:
             source = io.BytesIO(read_bounded(g, limit=limits.max_decompressed_bytes, path=path))
-    check_zip(source, limit=limits.max_decompressed_bytes, name=path)  # a zip bomb never reaches openpyxl
+    check_zip(source, limits=limits, name=path)  # a zip bomb never reaches openpyxl
     try:
         wb = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile/KeyError/... for a damaged workbook
@@ -713,6 +853,10 @@ def _iter_xlsx(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRow]:
                     yield n, None, json.dumps(cells, ensure_ascii=False, default=str)[:_RAW_SNIPPET], _too_many_cells(len(cells), len(header))
                     continue
                 yield n, dict(zip(header, cells)), "", None
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - openpyxl parses sheets lazily: XML errors surface here
+        raise InputError(f"{path}: damaged .xlsx worksheet ({type(exc).__name__}: {str(exc)[:200]})") from None
     finally:
         wb.close()
 
@@ -754,8 +898,10 @@ def _iter_parquet(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRo
         raise
     except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for damaged files
         raise InputError(f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})") from None
-    if expanded > limits.max_decompressed_bytes:
-        raise too_big(path, "the Parquet file", limits.max_decompressed_bytes)
+    stored = src.getbuffer().nbytes if isinstance(src, io.BytesIO) else path.stat().st_size
+    budget, option = limits.expansion_budget(stored)
+    if expanded > budget:
+        raise too_big(path, "the Parquet file", budget, option)
     names = _unique_header(schema.names)
     if len(set(schema.names)) < len(schema.names):
         logger.warning("%s: repeated column names %s kept apart as %s", path,
@@ -790,7 +936,7 @@ def _iter_file(path: Path, *, encoding: str | None = None, limits: Limits = DEFA
         json_rows = _data_suffix(path) in (".json", ".jsonl", ".ndjson")
         for item in _iter_file_unguarded(path, encoding, limits):
             row = item[1]
-            if not json_rows and row is not None and not isinstance(row, Header):
+            if not json_rows and row is not None and not isinstance(row, (Header, Blanks)):
                 problem = surrogate_problem(row)
                 if problem:
                     yield item[0], None, "", f"unreadable row: {problem}"
@@ -865,7 +1011,7 @@ def iter_rows(path: str | Path, *, encoding: str | None = None, limits: Limits |
     for line, row, _raw, error in _iter_file(p, encoding=encoding, limits=limits or DEFAULT_LIMITS):
         if error is not None:
             raise InputError(f"{p}:{line}: {error.removeprefix('unreadable row: ')}")
-        if row is not None and not isinstance(row, Header):
+        if row is not None and not isinstance(row, (Header, Blanks)):
             yield line, dict(row)
 
 
@@ -1128,6 +1274,12 @@ class _Dedup:
         self.content[digest] = self.ids[rid] = (file, line, rid)
 
 
+def _reject(rejects: RejectStore | list[Reject], st: FileStats, reject: Reject, limits: Limits) -> None:
+    """Record one reject in the report and in its file's counts (which bound a run of rejects)."""
+    rejects.append(reject)
+    st.rejected(reject, limit=limits.max_reject_run)
+
+
 def _snippet(row: Mapping[str, Any]) -> str:
     return json.dumps(row, ensure_ascii=False, default=str)[:_RAW_SNIPPET]
 
@@ -1298,7 +1450,7 @@ def _ingest_jsonl_parallel(
     table: AliasTable,
     st: FileStats,
     file_split: str | None,
-    rejects: list[Reject],
+    rejects: RejectStore | list[Reject],
     dedup: _Dedup,
     store: RecordStore,
     keys: list[tuple[str, str, str, str | None]],
@@ -1344,7 +1496,7 @@ def _ingest_jsonl_parallel(
                 drop = _merge_range(
                     outcomes, chunk_keys, path=path, encoding=encoding, reread=reread, table=table, st=st,
                     file_split=file_split, rejects=rejects, dedup=dedup, keys=keys, mapping_cache=mapping_cache,
-                    state=state, lines_before=lines_before,
+                    state=state, lines_before=lines_before, limits=limits,
                 )
                 store.add_segment(segment, batches, drop)
                 lines_before += lines
@@ -1370,12 +1522,13 @@ def _merge_range(
     table: AliasTable,
     st: FileStats,
     file_split: str | None,
-    rejects: list[Reject],
+    rejects: RejectStore | list[Reject],
     dedup: _Dedup,
     keys: list[tuple[str, str, str, str | None]],
     mapping_cache: dict[tuple[str, ...], dict[str, str]],
     state: dict[str, bool],
     lines_before: int = 0,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> list[int]:
     """Apply one range's outcomes in line order, as the serial loop would; returns segment positions to drop.
 
@@ -1400,16 +1553,14 @@ def _merge_range(
         st.rows += 1
         line = oc[1] + lines_before
         if kind == _UNREADABLE:
-            rejects.append(Reject(fname, line, "row", oc[2], oc[3]))
-            st.rejects += 1
+            _reject(rejects, st, Reject(fname, line, "row", oc[2], oc[3]), limits)
             continue
         if not state["header_checked"]:
             key = chunk_keys[oc[2]]
             _require_columns(list(key), mapping_cache[key], table, f"{fname} (first record, line {line})")
             state["header_checked"] = True
         if kind == _ROW_REJECT:
-            rejects.append(Reject(fname, line, oc[3], oc[4], oc[5]))
-            st.rejects += 1
+            _reject(rejects, st, Reject(fname, line, oc[3], oc[4], oc[5]), limits)
             continue
         _, _, _, rid, digest, dept, qtype, split, at = oc
         try:
@@ -1417,14 +1568,13 @@ def _merge_range(
         except _RowError as exc:
             reread.seek(at)
             row = _jsonl_row(line, reread.readline(), encoding)[1]
-            rejects.append(Reject(fname, line, exc.field, exc.reason, _snippet(row)))  # type: ignore[arg-type]
-            st.rejects += 1
+            _reject(rejects, st, Reject(fname, line, exc.field, exc.reason, _snippet(row)), limits)  # type: ignore[arg-type]
             drop.append(position)
             position += 1
             continue
         position += 1
         keys.append((rid, intern(dept or ""), intern(qtype or ""), split or file_split))
-        st.records += 1
+        st.accepted()
     return drop
 
 
@@ -1553,7 +1703,7 @@ def _ingest_files(
     files: list[Path], table: AliasTable, ratios: Mapping[str, float], seed: int, processes: int = 1,
     background: _Background | None = None, encoding: str | None = None, limits: Limits = DEFAULT_LIMITS,
 ) -> IngestResult:
-    rejects: list[Reject] = []
+    rejects = RejectStore()
     stats: dict[str, FileStats] = {}
     dedup = _Dedup()
     store = RecordStore(batch_rows=_SPILL_ROWS)
@@ -1600,6 +1750,10 @@ def _ingest_files(
                     logger.warning("%s: skipping sheet without question/answer/cot columns (it has %s)", where, header)
                     sheet_error, skipping = sheet_error or exc, True
                 continue
+            if isinstance(row, Blanks):
+                if not skipping:
+                    st.blank_rows += row.count
+                continue
             if skipping:
                 continue
             if row is None and error is None:
@@ -1607,8 +1761,7 @@ def _ingest_files(
                 continue
             st.rows += 1
             if error is not None:
-                rejects.append(Reject(where_file, line, "row", error, raw[:_RAW_SNIPPET]))
-                st.rejects += 1
+                _reject(rejects, st, Reject(where_file, line, "row", error, raw[:_RAW_SNIPPET]), limits)
                 continue
             assert row is not None
             if sheet is None and _data_suffix(path) in (".json", ".jsonl", ".ndjson"):
@@ -1624,8 +1777,7 @@ def _ingest_files(
                 record, digest, split = _to_record(*_map_row(row, mapping), table)
                 dedup.check(record["id"], digest, where_file, line)
             except _RowError as exc:
-                rejects.append(Reject(where_file, line, exc.field, exc.reason, _snippet(row)))
-                st.rejects += 1
+                _reject(rejects, st, Reject(where_file, line, exc.field, exc.reason, _snippet(row)), limits)
                 continue
             if sheet not in sheet_split:
                 sheet_split[sheet] = split_from_path(path, sheet=sheet) if sheet else file_split
@@ -1634,7 +1786,7 @@ def _ingest_files(
                 record["id"], sys.intern(record["department"] or ""), sys.intern(record["question_type"] or ""),
                 split or sheet_split[sheet],
             ))
-            st.records += 1
+            st.accepted()
         if sheet_error is not None and not header_checked:
             raise sheet_error
         if st.rows == 0:

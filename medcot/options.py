@@ -220,17 +220,19 @@ def _parse_inline(text: str, start: int = 0, *, min_count: int = 2) -> list[dict
 
 def _parse_lines(lines: list[str]) -> list[dict[str, str]] | None:
     """One option per line; unmarked lines continue the previous option. None if line 1 is unmarked."""
-    out: list[dict[str, str]] = []
+    labels: list[str] = []
+    parts: list[list[str]] = []  # each option's text pieces, joined once at the end (linear in the text)
     for line in lines:
-        expected = _next_label(out[-1]["label"]) if out else "A"
+        expected = _next_label(labels[-1]) if labels else "A"
         mk = _line_marker(line, expected)
-        if mk and (not out or mk[0] not in {o["label"] for o in out}):
-            out.append({"label": mk[0], "text": line[mk[2]:].strip()})
-        elif out:
-            out[-1]["text"] = f"{out[-1]['text']} {line}".strip()
+        if mk and mk[0] not in labels:
+            labels.append(mk[0])
+            parts.append([line[mk[2]:].strip()])
+        elif labels:
+            parts[-1].append(line)
         else:
             return None
-    return out
+    return [{"label": lab, "text": " ".join(p for p in pieces if p).strip()} for lab, pieces in zip(labels, parts)]
 
 
 # _ANY_MARKER at the start of every line, plus the rest of the line, in ONE pass over the text.

@@ -7,10 +7,12 @@ from the browser log and failed loads from the DevTools network events of the pe
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,8 +62,13 @@ def require_browser() -> tuple[str, str]:
     return browser, driver
 
 
-def open_page(url: str, *, screenshot: Path, width: int = 1280, height: int = 900) -> PageCheck:
-    """Load ``url`` in headless Chromium, save a full-page PNG screenshot and report what went wrong."""
+@contextlib.contextmanager
+def chrome(*, width: int = 1280, height: int = 900) -> Iterator[Any]:
+    """A selenium Chrome driver on headless Debian Chromium with a fresh profile (removed afterwards).
+
+    Skips the test when Chromium, its driver or selenium is absent (fails in CI). Browser and
+    DevTools network events are logged (``get_log("browser")`` / ``get_log("performance")``).
+    """
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -78,6 +85,15 @@ def open_page(url: str, *, screenshot: Path, width: int = 1280, height: int = 90
     service = Service(executable_path=driver_path, env={**os.environ, "SE_AVOID_STATS": "true"})
     drv = webdriver.Chrome(service=service, options=opts)
     try:
+        yield drv
+    finally:
+        drv.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def open_page(url: str, *, screenshot: Path, width: int = 1280, height: int = 900) -> PageCheck:
+    """Load ``url`` in headless Chromium, save a full-page PNG screenshot and report what went wrong."""
+    with chrome(width=width, height=height) as drv:
         drv.set_page_load_timeout(60)
         # The browser's own start-up pages are not the page under test: drop their log entries.
         drv.get("about:blank")
@@ -112,6 +128,3 @@ def open_page(url: str, *, screenshot: Path, width: int = 1280, height: int = 90
                 if int(resp.get("status", 200)) >= 400:
                     check.failed.append(f"HTTP {resp.get('status')} {resp.get('url')}")
         return check
-    finally:
-        drv.quit()
-        shutil.rmtree(profile, ignore_errors=True)

@@ -40,7 +40,13 @@ FAULTS = (
     "malformed_once", "malformed_always", "out_of_range_once", "fenced", "prose",
     "http429_once", "http500_once", "http500_always", "http400", "slow_once", "slow_always",
     "drop_connection_once", "no_logprobs",
+    # hostile reply shapes (issue 12): each must end as a parsed score or a recorded failure for its row
+    "content_int", "content_list", "content_parts_junk", "empty_body", "nested_body", "nested_content",
+    "html_body", "choices_int", "no_choices", "message_null", "drip",
 )
+# How deep the nested_* faults nest, and how long the drip fault waits between two bytes.
+NEST_DEPTH = 100_000
+DRIP_SECONDS = 0.05
 _SCORE = re.compile(r"\[\[score:([0-9]+)\]\]")
 _FAULT = re.compile(r"\[\[fault:([a-z0-9_]+)\]\]")
 
@@ -150,6 +156,21 @@ class FakeOpenAIServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout); nothing to do
 
+            def _drip(self, status: int, data: bytes) -> None:
+                """Headers at once, then the body one byte every DRIP_SECONDS (each read sees progress)."""
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.flush()
+                    for i in range(len(data)):
+                        self.wfile.write(data[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(DRIP_SECONDS)
+                except (BrokenPipeError, ConnectionResetError, OSError):
+                    pass
+
         self._httpd = _Server((host, port), Handler)
         self._thread: threading.Thread | None = None
 
@@ -195,6 +216,16 @@ class FakeOpenAIServer:
         if "http400" in faults:
             handler._send(400, {"error": {"message": "bad request", "type": "invalid_request_error"}})
             return
+        raw_bodies = {"empty_body": b"", "html_body": b"<html><body>502 Bad Gateway</body></html>",
+                      "nested_body": b"[" * NEST_DEPTH + b"]" * NEST_DEPTH}
+        for name, raw in raw_bodies.items():
+            if name in faults:
+                handler._send(200, None, raw=raw)
+                return
+        if "choices_int" in faults or "no_choices" in faults:
+            handler._send(200, {"id": "x", "object": "chat.completion", "model": "fake",
+                                "choices": 5 if "choices_int" in faults else []})
+            return
         verdict = verdict_for(prediction)
         if has("out_of_range"):
             verdict["scores"]["clinical_value"] = 7
@@ -205,16 +236,30 @@ class FakeOpenAIServer:
             content = f"```json\n{content}\n```"
         elif "prose" in faults:
             content = f"好的，以下是评分：\n{content}\n以上。"
-        choice: dict[str, Any] = {"index": 0, "finish_reason": "stop",
-                                  "message": {"role": "assistant", "content": content}}
+        message: Any = {"role": "assistant", "content": content}
+        if "content_int" in faults:
+            message["content"] = 5
+        elif "content_list" in faults:  # OpenAI content parts: valid, the text is the verdict
+            message["content"] = [{"type": "text", "text": content[:10]}, {"type": "text", "text": content[10:]}]
+        elif "content_parts_junk" in faults:
+            message["content"] = [1, {"type": "image"}, None]
+        elif "nested_content" in faults:
+            message["content"] = '{"scores": ' + '{"a": ' * NEST_DEPTH + "1" + "}" * NEST_DEPTH + "}"
+        elif "message_null" in faults:
+            message = None
+        choice: dict[str, Any] = {"index": 0, "finish_reason": "stop", "message": message}
         if body.get("logprobs") and "no_logprobs" not in faults:
             choice["logprobs"] = {"content": logprob_tokens(content)}
-        handler._send(200, {
+        reply = {
             "id": f"chatcmpl-{nth}", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model", "fake"),
             "choices": [choice],
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        })
+        }
+        if "drip" in faults:
+            handler._drip(200, json.dumps(reply, ensure_ascii=False).encode("utf-8"))
+            return
+        handler._send(200, reply)
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property

@@ -12,6 +12,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hub_stub import client_env, serve
@@ -44,8 +45,6 @@ print("RESULT " + json.dumps(out))
 
 EVALUATE_BY_REPO_ID = r"""
 import json, sys
-if sys.argv[2] == "without-package":
-    sys.modules["medcot"] = None       # `import medcot` now fails exactly as in an environment without it
 import evaluate
 try:
     rubric = evaluate.load(sys.argv[1])
@@ -152,7 +151,7 @@ def test_push_metric_uploads_the_space_folder(metric_space_hub):
 
 def test_evaluate_load_by_repo_id_with_the_package(metric_space_hub):
     endpoint, state, tmp, _ = metric_space_hub
-    proc = _run(["-c", EVALUATE_BY_REPO_ID, "acme/medcot_rubric", "with-package"],
+    proc = _run(["-c", EVALUATE_BY_REPO_ID, "acme/medcot_rubric"],
                 client_env(endpoint, tmp / "user_home"), tmp)
     res = _result(proc)
     assert all(1.0 <= res[d] <= 5.0 for d in RUBRIC_DIMENSIONS)
@@ -161,10 +160,44 @@ def test_evaluate_load_by_repo_id_with_the_package(metric_space_hub):
     assert "spaces/acme/medcot_rubric/medcot_rubric.py" in state.downloads  # fetched from the Space, by repo id
 
 
-def test_evaluate_load_without_the_package_names_the_install_command(metric_space_hub):
+@pytest.fixture(scope="module")
+def python_without_medcot(tmp_path_factory) -> str:
+    """A venv's python that has every installed package of this one except medcot-verified.
+
+    Its site-packages holds one .pth naming a folder of links to this environment's packages, with
+    medcot, its dist-info and its editable-install hook left out (a folder named in a .pth is only put
+    on sys.path; its own .pth files are not run, so no other install hook leaks in either).
+    """
+    import sysconfig
+    import venv
+
+    root = tmp_path_factory.mktemp("no_medcot")
+    venv.create(root / "venv", with_pip=False)
+    deps = root / "deps"
+    deps.mkdir()
+    skipped = []
+    for site in dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]):
+        for entry in Path(site).iterdir():
+            name = entry.name.lower()
+            if name.startswith(("medcot", "__editable__")) or name.endswith(".pth"):
+                skipped.append(entry.name)
+            elif not (deps / entry.name).exists():
+                (deps / entry.name).symlink_to(entry)
+    python = root / "venv" / "bin" / "python"
+    site_dir = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    Path(site_dir, "deps.pth").write_text(f"{deps}\n", encoding="utf-8")
+    check = subprocess.run([str(python), "-c", "import evaluate, datasets\ntry:\n import medcot\nexcept ImportError:\n print('absent')"],
+                           capture_output=True, text=True, cwd=root, timeout=120)
+    assert check.stdout.strip() == "absent", (skipped, check.stdout, check.stderr)
+    return str(python)
+
+
+def test_evaluate_load_without_the_package_names_the_install_command(metric_space_hub, python_without_medcot):
     endpoint, _, tmp, _ = metric_space_hub
-    proc = _run(["-c", EVALUATE_BY_REPO_ID, "acme/medcot_rubric", "without-package"],
-                client_env(endpoint, tmp / "bare_home"), tmp)
+    proc = subprocess.run([python_without_medcot, "-c", EVALUATE_BY_REPO_ID, "acme/medcot_rubric"],
+                          env=client_env(endpoint, tmp / "bare_home"), cwd=tmp, capture_output=True, text=True,
+                          timeout=300, check=False)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     message = proc.stdout.split("IMPORT-ERROR ", 1)[1]
     assert "['medcot']" in message

@@ -42,7 +42,9 @@ TRANSIENT = ("malformed_once", "out_of_range_once", "fenced", "prose", "http429_
 
 @pytest.fixture(scope="module")
 def server():
-    with FakeOpenAIServer(slow_seconds=1.0) as srv:
+    # slow_* sleep 4x the 0.5 s client timeout: under load a stalled event loop can still see a
+    # reply that arrives only 0.5 s late, and the expected retry would not happen
+    with FakeOpenAIServer(slow_seconds=2.0) as srv:
         yield srv
 
 

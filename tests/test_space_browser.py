@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,13 +17,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import browser
 import pytest
 
 from medcot import RUBRIC_DIMENSIONS, space
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-CHROMIUM = shutil.which("chromium")
-CHROMEDRIVER = shutil.which("chromedriver")
 
 PREDICTION = "患者突发胸痛伴ST段抬高，心肌酶升高，符合急性心肌梗死的诊断依据。主动脉夹层多为撕裂样痛且双上肢血压不等，可排除。故选B。"
 
@@ -44,7 +42,7 @@ def space_app(tmp_path):
             __import__(module)
         except ImportError:
             _require(False, module)
-    _require(bool(CHROMIUM and CHROMEDRIVER), "chromium + chromium-driver")
+    browser.require_browser()
     folder = tmp_path / "space"
     space.assemble_space(folder, repo_id="acme/medcot_rubric")
     with socket.socket() as s:
@@ -77,28 +75,12 @@ def space_app(tmp_path):
         log.close()
 
 
-def _browser(profile: Path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1400,1200", f"--user-data-dir={profile}",
-                 # nothing but this machine: any other host name fails to resolve
-                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"):
-        opts.add_argument(flag)
-    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
-
-
 def test_space_app_shows_the_five_scores(space_app, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    driver = _browser(tmp_path / "profile")
-    try:
+    with browser.chrome(width=1400, height=1200) as driver:
         driver.get(space_app)
         wait = WebDriverWait(driver, 60)
         fields = {"prediction": PREDICTION, "question": "男，60岁，突发胸痛2小时。最可能的诊断是",
@@ -114,8 +96,6 @@ def test_space_app_shows_the_five_scores(space_app, tmp_path):
         shots.mkdir(parents=True, exist_ok=True)
         driver.find_element(By.ID, "scores").location_once_scrolled_into_view  # noqa: B018 - scrolls
         driver.save_screenshot(str(shots / "space_app.png"))
-    finally:
-        driver.quit()
     scores = {}
     for dim in RUBRIC_DIMENSIONS:
         match = re.search(rf"{dim}\s+\S+\s+(\d\.\d\d)", text)

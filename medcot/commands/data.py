@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from medcot import constants as schema  # light: no `datasets` import at CLI start-up
-from medcot.commands.input_options import ENCODING, MAX_DECOMPRESSED_MB, MAX_XLSX_CELLS, limits_from
+from medcot.commands.input_options import ENCODING, MAX_DECOMPRESSED_MB, MAX_RATIO, MAX_XLSX_CELLS, limits_from
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +23,13 @@ def build_cmd(
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Rejects report JSONL (default: <out>.rejects.jsonl beside --out)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous build in --out (other files are kept)."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip loading every config back with datasets.load_dataset."),
-    repo_id: str = typer.Option("org/medcot", "--repo", help="Repo id shown in the card's loading examples."),
+    repo_id: str = typer.Option("org/medcot", "--repo", help="Repo id shown in the card's loading examples (`medcot push --repo` rewrites it to the target)."),
     synthetic: Optional[bool] = typer.Option(None, "--synthetic/--not-synthetic", help="Mark the card as synthetic data (default: when records of the bundled synthetic release are among the data)."),
     seed: int = typer.Option(schema.DEFAULT_SPLIT_SEED, "--seed", help="Seed of the stratified split for records without a split of their own."),
     encoding: Optional[str] = ENCODING,
     max_decompressed_mb: float = MAX_DECOMPRESSED_MB,
     max_xlsx_cells: int = MAX_XLSX_CELLS,
+    max_ratio: float = MAX_RATIO,
     figures: Optional[bool] = typer.Option(None, "--figures/--no-figures", help="Draw the dataset's make-up into figures/ and embed it in the card (default: when matplotlib and a CJK font are installed; --figures makes it an error when they are not)."),
 ) -> None:
     """Build a Hub-ready dataset folder: data/<config>/<split>-*.parquet + README.md card (+ figures/)."""
@@ -37,7 +38,7 @@ def build_cmd(
     result = export.build(
         out, data_dir=data_dir, license_id=license_id, aliases=aliases, rejects_path=rejects,
         overwrite=overwrite, verify=not no_verify, repo_id=repo_id, synthetic=synthetic, seed=seed,
-        encoding=encoding, limits=limits_from(max_decompressed_mb, max_xlsx_cells), figures=figures,
+        encoding=encoding, limits=limits_from(max_decompressed_mb, max_xlsx_cells, max_ratio), figures=figures,
     )
     if result.synthetic_records:
         typer.secho(

@@ -4,8 +4,8 @@ Use them as defaults of a command's parameters, then :func:`limits_from` to buil
 :class:`medcot.limits.Limits` the readers take:
 
     def cmd(..., encoding: Optional[str] = ENCODING, max_decompressed_mb: float = MAX_DECOMPRESSED_MB,
-            max_xlsx_cells: int = MAX_XLSX_CELLS) -> None:
-        limits = limits_from(max_decompressed_mb, max_xlsx_cells)
+            max_xlsx_cells: int = MAX_XLSX_CELLS, max_ratio: float = MAX_RATIO) -> None:
+        limits = limits_from(max_decompressed_mb, max_xlsx_cells, max_ratio)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from medcot.limits import DEFAULT_MAX_DECOMPRESSED_MB, DEFAULT_MAX_XLSX_CELLS
+from medcot.limits import DEFAULT_MAX_DECOMPRESSED_MB, DEFAULT_MAX_RATIO, DEFAULT_MAX_XLSX_CELLS
 
 if TYPE_CHECKING:
     from medcot.limits import Limits
@@ -33,8 +33,13 @@ MAX_XLSX_CELLS: int = typer.Option(
     help="Most cells read from one XLSX workbook (declared sheet dimensions are ignored).",
 )
 
+MAX_RATIO: float = typer.Option(
+    DEFAULT_MAX_RATIO, "--max-compression-ratio", min=1,
+    help="Past its first 16 MiB, how many times its size on disk a compressed input may expand (bombs).",
+)
 
-def limits_from(max_decompressed_mb: float, max_xlsx_cells: int) -> Limits:
+
+def limits_from(max_decompressed_mb: float, max_xlsx_cells: int, max_ratio: float = DEFAULT_MAX_RATIO) -> Limits:
     """The :class:`~medcot.limits.Limits` for these option values.
 
     >>> limits_from(1, 10).max_xlsx_cells
@@ -42,4 +47,5 @@ def limits_from(max_decompressed_mb: float, max_xlsx_cells: int) -> Limits:
     """
     from medcot.limits import Limits
 
-    return Limits.from_options(max_decompressed_mb=max_decompressed_mb, max_xlsx_cells=max_xlsx_cells)
+    return Limits.from_options(max_decompressed_mb=max_decompressed_mb, max_xlsx_cells=max_xlsx_cells,
+                               max_ratio=max_ratio)

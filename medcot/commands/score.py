@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from medcot.commands.input_options import ENCODING, MAX_DECOMPRESSED_MB, MAX_XLSX_CELLS, limits_from
+from medcot.commands.input_options import ENCODING, MAX_DECOMPRESSED_MB, MAX_RATIO, MAX_XLSX_CELLS, limits_from
 from medcot.constants import RUBRIC
 from medcot.errors import InputError
 
@@ -102,13 +102,14 @@ def score_command(
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Concurrent judge requests."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Judge response cache folder."),
     judge_timeout: Optional[float] = typer.Option(None, "--judge-timeout", min=0.001,
-                                                  help="Seconds per judge request, as a whole (connect to last "
-                                                  "byte; default 60)."),
+                                                  help="Seconds a judge request may wait at any step (connect, "
+                                                  "each read; default 60); a whole request is cut at twice it (at least 10 s)."),
     judge_max_retries: Optional[int] = typer.Option(None, "--judge-max-retries", min=0,
                                                     help="Retries on timeouts, 429 and 5xx (default 4). A server "
-                                                    "that never answers costs up to timeout x (retries + 1) x 3 "
-                                                    "attempts per row, plus backoff: about 15 min with the "
-                                                    "defaults, unless --judge-deadline is set."),
+                                                    "that never answers costs timeout x (retries + 1) per row plus "
+                                                    "backoff (about 5 min with the defaults); slow unusable replies "
+                                                    "up to 2 x timeout x (retries + 1) x 3 attempts. Bound it with "
+                                                    "--judge-deadline."),
     judge_deadline: Optional[float] = typer.Option(None, "--judge-deadline", min=0.001,
                                                    help="Seconds one row may take in all (every retry and re-ask); "
                                                    "past it the row is missing with the error. Default: none."),
@@ -120,6 +121,7 @@ def score_command(
     encoding: Optional[str] = ENCODING,
     max_decompressed_mb: float = MAX_DECOMPRESSED_MB,
     max_xlsx_cells: int = MAX_XLSX_CELLS,
+    max_ratio: float = MAX_RATIO,
 ) -> None:
     """Score chain-of-thought predictions; write per-row scores and print per-dimension means."""
     from medcot import scoring
@@ -129,7 +131,7 @@ def score_command(
         raise InputError(f"--backend must be one of {', '.join(scoring.BACKENDS)}, got {backend!r}")
     check_not_input(output, [input, *([dataset] if dataset is not None else [])], option="--output")
     rows = scoring.iter_predictions(input, encoding=encoding,  # checks the whole file now, then streams it
-                                    limits=limits_from(max_decompressed_mb, max_xlsx_cells))
+                                    limits=limits_from(max_decompressed_mb, max_xlsx_cells, max_ratio))
     n_rows = len(rows)
     records = rows if dataset is None else scoring.iter_joined(rows, dataset, split=split)
     progress = not quiet and sys.stderr.isatty() and n_rows >= PROGRESS_MIN_ROWS

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from medcot import constants as schema  # light: no `datasets` import at CLI start-up
-from medcot.commands.input_options import ENCODING, MAX_DECOMPRESSED_MB, MAX_XLSX_CELLS, limits_from
+from medcot.commands.input_options import ENCODING, MAX_DECOMPRESSED_MB, MAX_RATIO, MAX_XLSX_CELLS, limits_from
 
 if TYPE_CHECKING:
     from medcot.ingest import IngestResult
@@ -79,6 +79,7 @@ def validate(
     encoding: Optional[str] = ENCODING,
     max_decompressed_mb: float = MAX_DECOMPRESSED_MB,
     max_xlsx_cells: int = MAX_XLSX_CELLS,
+    max_ratio: float = MAX_RATIO,
 ) -> None:
     """Check a raw release: every row becomes a record or a reject (file, line, field, reason)."""
     from medcot.ingest import ingest, write_rejects
@@ -88,7 +89,7 @@ def validate(
         rejects = default_report_path(raw)
     check_report_location(rejects, raw, option="--rejects")  # before reading: never a wasted run
     result = ingest(raw if len(raw) > 1 else raw[0], aliases=aliases, seed=seed, encoding=encoding,
-                    limits=limits_from(max_decompressed_mb, max_xlsx_cells))
+                    limits=limits_from(max_decompressed_mb, max_xlsx_cells, max_ratio))
     for line in summarize(result):
         typer.echo(line)
     n = write_rejects(result.rejects, rejects)

@@ -9,10 +9,11 @@ Design:
   an empty or undecodable HTTP body, JSON nested too deep) is re-asked a bounded number of times; if
   it never parses the item is *missing* with the error — never a default score. Whatever the server
   sends, each item ends as a parsed score or a recorded failure: one result per item, always;
-- ``timeout`` bounds each request as a whole (connect to last byte, ``asyncio.wait_for``), so a
+- ``timeout`` bounds every network step of a request (connect, each read), and the request as a whole
+  is cut at twice it, at least 10 s (:func:`whole_request_seconds`; connect to last byte), so a
   server that trickles its reply byte by byte cannot outlast it; ``deadline`` (optional) bounds one
   item's retries and re-asks together. Without it the worst case per item is
-  ``timeout * (max_retries + 1) * (max_reasks + 1)`` plus the backoff waits;
+  ``whole_request_seconds(timeout) * (max_retries + 1) * (max_reasks + 1)`` plus the backoff waits;
 - bounded concurrency with an ``asyncio.Semaphore``; an optional tqdm progress bar;
 - every successful answer is written to the on-disk cache (:mod:`medcot.judge.cache`) as soon as it
   arrives, so an interrupted run resumes and a rerun costs zero calls.
@@ -50,6 +51,21 @@ from medcot.judge.prompt import (
 from medcot.schema import RUBRIC_DIMENSIONS
 
 logger = logging.getLogger(__name__)
+
+# A whole request may take this many times ``timeout``, and at least WHOLE_REQUEST_MIN seconds: room
+# for queueing and a long reply on a busy machine, while a slow-drip server (each read in time, the
+# reply never done) is still cut.
+WHOLE_REQUEST_FACTOR = 2.0
+WHOLE_REQUEST_MIN = 10.0
+
+
+def whole_request_seconds(timeout: float) -> float:
+    """Seconds after which one request is cut, whatever its progress.
+
+    >>> whole_request_seconds(60), whole_request_seconds(0.5)
+    (120.0, 10.0)
+    """
+    return max(WHOLE_REQUEST_FACTOR * timeout, WHOLE_REQUEST_MIN)
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 _LOCAL_PLACEHOLDER_KEY = "sk-local-placeholder"  # local servers ignore the key; never a real secret
@@ -283,7 +299,7 @@ class _Runner:
         self.sem = asyncio.Semaphore(max(1, opts.concurrency))
 
     async def _request(self, messages: list[dict[str, str]]) -> Any:
-        """One HTTP request, bounded as a whole by ``timeout`` (a slow-drip body cannot outlast it)."""
+        """One HTTP request, cut at :func:`whole_request_seconds` (a slow-drip body cannot outlast it)."""
         o = self.opts
         try:
             return await asyncio.wait_for(self.client.chat.completions.create(
@@ -291,7 +307,7 @@ class _Runner:
                 max_tokens=o.max_tokens, timeout=o.timeout,
                 **({"logprobs": True, "top_logprobs": o.top_logprobs} if o.logprobs else {}),
                 **({"extra_body": o.extra_body} if o.extra_body else {}),
-            ), timeout=o.timeout)
+            ), timeout=whole_request_seconds(o.timeout))
         except asyncio.TimeoutError:
             raise _Timeout() from None
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError, UnicodeError) as exc:
@@ -391,7 +407,7 @@ class _Runner:
 
 
 class _Timeout(Exception):
-    """The whole request took longer than ``timeout``."""
+    """The whole request took longer than :func:`whole_request_seconds` of the timeout."""
 
 
 class _CallFailed(Exception):
@@ -472,10 +488,10 @@ def judge_many(items: Sequence[Any], *, base_url: str, model: str, api_key_env: 
         api_key_env: name of the environment variable holding the key (never the key itself).
         concurrency: maximum requests in flight.
         cache_dir: folder of the on-disk cache (None: no cache).
-        **options: ``temperature`` (0.0), ``max_tokens`` (1024), ``timeout`` seconds per request, as a whole (60),
+        **options: ``temperature`` (0.0), ``max_tokens`` (1024), ``timeout`` seconds per network step of a request (60; the whole request is cut at twice it, at least 10 s),
             ``max_retries`` for timeouts/429/5xx (4), ``max_reasks`` for unusable replies (2),
             ``deadline`` seconds for one item, all calls together (None: unbounded beyond
-            ``timeout * (max_retries + 1) * (max_reasks + 1)`` plus backoff),
+            ``whole_request_seconds(timeout) * (max_retries + 1) * (max_reasks + 1)`` plus backoff),
             ``backoff_base`` (0.5 s), ``backoff_cap`` (20 s), ``seed`` of the jitter (0),
             ``progress`` (False), ``logprobs`` (False: when True, ask for ``top_logprobs`` (5) and
             return probability-weighted scores, G-Eval style, where the endpoint supports it),

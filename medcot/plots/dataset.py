@@ -98,10 +98,14 @@ def rubric(acc: Any, path: Path) -> charts.SavedFigure:
     for ax, key in zip(axes.flat, keys):
         pairs = [(v, n) for (k, v), n in acc.rubric_values.items() if k == key]
         dim = next((d for d in constants.RUBRIC if d.key == key), None)
-        title = f"{dim.zh}\n{dim.en}" if dim else "总分\noverall"
-        counts, _ = np.histogram([v for v, _ in pairs], bins=edges, weights=[n for _, n in pairs])
+        zh, en = (dim.zh, dim.en) if dim else ("总分", "overall")
+        n = sum(c for _, c in pairs)
+        ax.set_title(f"{zh} (n={n:,})\n{en}", fontsize="medium")
+        if not n:
+            charts.empty_note(ax, "无评分 no scores")
+            continue
+        counts, _ = np.histogram([v for v, _ in pairs], bins=edges, weights=[c for _, c in pairs])
         ax.bar((edges[:-1] + edges[1:]) / 2, counts, width=0.42, color=charts.color(0 if dim else 5))
-        ax.set_title(f"{title} (n={sum(n for _, n in pairs):,})", fontsize="medium")
         charts.integer_axis(ax.yaxis)
         ax.set_xticks([1, 2, 3, 4, 5])
         ax.grid(axis="x", visible=False)

@@ -64,7 +64,7 @@ def require_matplotlib() -> Any:
     try:
         import matplotlib
     except ImportError as exc:
-        raise MedcotError("figures need the 'report' extra: pip install 'medcot[report]'") from exc
+        raise MedcotError("figures need the 'report' extra: pip install 'medcot-verified[report]'") from exc
     return matplotlib
 
 

@@ -108,7 +108,10 @@ def length_vs_overall(numbers: Mapping[str, Any], path: Path) -> charts.SavedFig
             continue
         rho = block["spearman"]
         label = f"{name} (n={block['n']}, Spearman ρ={'–' if rho is None else f'{rho:.2f}'})"
-        ax.scatter([p["chars"] for p in pts], [p["overall"] for p in pts], s=28, alpha=0.75, color=charts.color(i), label=label)
+        # Many points: smaller and fainter, so dense regions still show their density.
+        crowd = min(1.0, 300 / len(pts))
+        ax.scatter([p["chars"] for p in pts], [p["overall"] for p in pts], s=max(3.0, 28 * crowd),
+                   alpha=max(0.06, 0.75 * crowd), linewidths=0, color=charts.color(i), label=label)
         drawn += 1
     if not drawn:
         charts.empty_note(ax, "no item records its prediction length (prediction_chars): re-run medcot score")
@@ -117,7 +120,9 @@ def length_vs_overall(numbers: Mapping[str, Any], path: Path) -> charts.SavedFig
         ax.set_ylabel("总分 overall (1-5)")
         ax.set_ylim(1, 5.1)
         ax.set_xlim(left=0)
-        ax.legend(frameon=False, loc="lower right")
+        for handle in ax.legend(frameon=False, loc="lower right").legend_handles:
+            handle.set_alpha(1.0)  # the legend shows the colour, not the crowd's transparency
+            handle.set_sizes([30])
     ax.set_title("CoT 长度与总分 CoT length vs overall score")
     return charts.save(fig, path, alt="Scatter plot of CoT length against overall score per run")
 
