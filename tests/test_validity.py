@@ -53,8 +53,10 @@ def test_target_dimension_moves_most(results: dict, name: str) -> None:
     others = [v for d, v in shift.items() if d not in TARGETS[name] and d != "overall"]
     # Every target dimension drops, and the biggest drop is on a target dimension. Truncation is
     # the honest exception: a one-sentence text also loses its structure (checked separately).
+    # Padding is the other, by design since issue 9: text that makes no claim removes credit from
+    # every dimension, so it moves all of them about as much as sufficiency.
     assert max(shift[d] for d in TARGETS[name]) < 0
-    if name != "truncate":
+    if name not in ("truncate", "padding"):
         assert target <= min(others), (name, shift)
 
 
