@@ -273,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--pool", type=Path, default=POOL, help="fitting JSONL (never the sample)")
     ap.add_argument("--limit", type=int, default=None, help="first N measurement items")
     ap.add_argument(
-        "--pool-limit", type=int, default=None, help="first N pool items (default: the gate's, 1,500)"
+        "--pool-limit", type=int, default=None, help="first N pool items (default: the gate's, 400)"
     )
     ap.add_argument("--output", type=Path, default=REPO / "validation" / "ATTACKS.md")
     ap.add_argument("--json", type=Path, default=None, help="also write the full table as JSON")
