@@ -94,7 +94,7 @@ def chrome(*, width: int = 1280, height: int = 900) -> Iterator[Any]:
 def open_page(url: str, *, screenshot: Path, width: int = 1280, height: int = 900) -> PageCheck:
     """Load ``url`` in headless Chromium, save a full-page PNG screenshot and report what went wrong."""
     with chrome(width=width, height=height) as drv:
-        drv.set_page_load_timeout(60)
+        drv.set_page_load_timeout(300)  # a loaded 2-core machine renders slowly; a hang still ends
         # The browser's own start-up pages are not the page under test: drop their log entries.
         drv.get("about:blank")
         drv.get_log("performance")

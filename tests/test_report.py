@@ -339,3 +339,18 @@ def test_no_cjk_font_fails_clearly(tmp_path, capsys, monkeypatch):
             fonts.find_cjk_font()
     finally:
         fonts._find.cache_clear()
+
+
+def test_a_run_with_nothing_scored_still_reports(two_runs, tmp_path):
+    bad = tmp_path / "empty_preds.jsonl"
+    bad.write_text('{"id": "x1", "prediction": null}\n{"id": "x2", "prediction": null}\n', encoding="utf-8")
+    out = tmp_path / "r"
+    assert main(["report", str(bad), str(two_runs["runs"]["expert"]), "--out", str(out), "--bootstrap", "50", "--json"]) == 0
+    numbers = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    empty = numbers["runs"][0]
+    assert (empty["n_rows"], empty["n_scored"], empty["n_missing"]) == (2, 0, 2)
+    assert empty["means"]["overall"] is None and numbers["worst"]["empty_preds"] == []
+    assert numbers["paired"][0]["n_pairs"] == 0
+    [cell] = [c for c in _page(out).cells if c.get("data-run") == "empty_preds" and c.get("data-key") == "overall"
+              and c.get("data-stat") == "mean"]
+    assert cell["text"].strip() == "–"
