@@ -101,7 +101,7 @@ def read_score_rows(path: str | Path) -> list[dict[str, Any]]:
             return pq.read_table(p).to_pylist()
     except InputError:
         raise
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, csv.Error) as exc:  # csv.Error: e.g. a field past csv's size limit
         raise InputError(f"{p}: cannot read score file ({exc})") from None
     raise InputError(f"{p}: unsupported score file type {suffix!r}; expected .jsonl, .json, .csv, .tsv or .parquet")
 

@@ -225,12 +225,33 @@ def read_card_data(folder: str | Path) -> DatasetCardData:
 
 
 def config_files(card_data: DatasetCardData) -> dict[str, dict[str, list[str]]]:
-    """``{config: {split: [relative paths]}}`` from the card's ``configs`` section."""
+    """``{config: {split: [relative paths]}}`` from the card's ``configs`` section.
+
+    Raises:
+        InputError: a ``configs`` section of another shape (a hand-edited or foreign README).
+
+    >>> config_files({"configs": [{"config_name": "qa", "data_files": [{"split": "test", "path": "data/qa/t.parquet"}]}]})
+    {'qa': {'test': ['data/qa/t.parquet']}}
+    >>> config_files({"configs": 5})
+    Traceback (most recent call last):
+    medcot.errors.InputError: README.md: `configs` must be a list of {config_name, data_files: [{split, path}]}, got 5
+    """
+    configs = card_data["configs"]
+    expected = "`configs` must be a list of {config_name, data_files: [{split, path}]}"
+    if not isinstance(configs, list):
+        raise InputError(f"README.md: {expected}, got {str(configs)[:80]}")
     out: dict[str, dict[str, list[str]]] = {}
-    for cfg in card_data["configs"]:
+    for cfg in configs:
+        data_files = cfg.get("data_files") if isinstance(cfg, Mapping) else None
+        if not isinstance(cfg, Mapping) or not isinstance(cfg.get("config_name"), str) \
+                or not isinstance(data_files or [], list):
+            raise InputError(f"README.md: {expected}, got {str(cfg)[:80]}")
         splits: dict[str, list[str]] = {}
-        for entry in cfg.get("data_files") or []:
-            paths = entry["path"]
+        for entry in data_files or []:
+            paths = entry.get("path") if isinstance(entry, Mapping) else None
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("split"), str) or not (
+                    isinstance(paths, str) or (isinstance(paths, list) and all(isinstance(x, str) for x in paths))):
+                raise InputError(f"README.md: {expected}, got {str(entry)[:80]}")
             splits[entry["split"]] = [paths] if isinstance(paths, str) else list(paths)
         out[cfg["config_name"]] = splits
     # Schema order (the YAML is sorted by name), then any config the schema does not know.

@@ -946,9 +946,9 @@ def _iter_file(path: Path, *, encoding: str | None = None, limits: Limits = DEFA
         raise
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise InputError(f"{path}: cannot read file ({type(exc).__name__}: {exc}); is it truncated or damaged?") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: bytes not valid {exc.encoding} ({exc.reason}); re-save it as UTF-8 "
-                         "or name its encoding with --encoding") from None
+    except UnicodeError as exc:  # a decode error, or e.g. "UTF-16 stream does not start with BOM"
+        what = f"{exc.encoding} ({exc.reason})" if isinstance(exc, UnicodeDecodeError) else f"{encoding or 'text'} ({exc})"
+        raise InputError(f"{path}: bytes not valid {what}; re-save it as UTF-8 or name its encoding with --encoding") from None
 
 
 def _iter_file_unguarded(path: Path, encoding: str | None, limits: Limits) -> Iterator[RawRow]:

@@ -623,7 +623,8 @@ def fam_score(rng: random.Random, k: int) -> Case:
 def fam_cli(rng: random.Random, k: int) -> Case:
     recs = rows(rng, 3)
     files = {"r.jsonl": jsonl(recs), "garbage.json": b"{not json", "deep.json": deep(100_000).encode(),
-             "aliases.toml": b"question = [[[[", "cal.json": b'{"format": "medcot-calibration", "version": 1, "features": 5}'}
+             "aliases.toml": b"question = [[[[", "cal.json": b'{"format": "medcot-calibration", "version": 1, "features": 5}',
+             "built/README.md": b"---\nconfigs: 5\n---\n", "wide.csv": b"id,medical_correctness\na," + b"x" * 200_000 + b"\n"}
     argvs = [
         ["validate", "r.jsonl", "--aliases", "garbage.json", "--rejects", REJECTS],
         ["validate", "r.jsonl", "--aliases", "deep.json", "--rejects", REJECTS],
@@ -640,6 +641,7 @@ def fam_cli(rng: random.Random, k: int) -> Case:
         ["validate", "r.jsonl", "--encoding", "klingon", "--rejects", REJECTS],
         ["validate", "r.jsonl", "--max-decompressed-mb", "0", "--rejects", REJECTS],
         ["score", "r.jsonl", "--output", OUT, "--backend", "judge"],
+        ["stats", "built"], ["agreement", "wide.csv", "r.jsonl"],
     ]
     return Case(f"cli-{k}", "cli", files, argvs[k % len(argvs)])
 

@@ -294,6 +294,10 @@ def test_ambiguous_legacy_bytes_are_refused_naming_encoding(tmp_path, capsys):
     assert code == 2 and "--encoding" in err and "Big5" in err and "GB18030" in err
     code, out, _ = _validate(capsys, str(src), "--encoding", "gb18030", "--rejects", str(tmp_path / "r.jsonl"))
     assert code == 0 and _total(out) == (1, 1, 0)
+    # a wrong --encoding is a clean error too (found by the seed-99 corpus: UTF-16 without a BOM)
+    for wrong in ("utf-16", "utf-32", "klingon"):
+        code, _, err = _validate(capsys, str(src), "--encoding", wrong, "--rejects", str(tmp_path / "r.jsonl"))
+        assert code == 2 and err.startswith("error:"), (wrong, err)
 
 
 # ---------------------------------------------------------------------------------------------
