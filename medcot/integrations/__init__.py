@@ -4,6 +4,7 @@
 |---|---|
 | :mod:`~medcot.integrations.tasks` | the two tasks, framework-free: documents, prompts, answer sets, per-item scores |
 | ``lm_eval_tasks/`` | lm-evaluation-harness task folder (``--include_path``): ``medcot_qa_mc``, ``medcot_cot`` |
+| :mod:`~medcot.integrations.lighteval_tasks` | lighteval custom task file (``--custom-tasks``): the same two tasks + rubric metric |
 
 TRL reward functions live in :mod:`medcot.rewards`. None of these modules imports a framework at
 import time; each framework is an optional extra (``pip install "medcot-verified[eval]"`` / ``[train]``).
@@ -19,5 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # The lm-eval task folder: `lm_eval --include_path <this> --tasks medcot_cot`.
 LM_EVAL_TASKS = HERE / "lm_eval_tasks"
+# The lighteval custom task file: `lighteval accelerate ... --custom-tasks <this>`.
+LIGHTEVAL_TASKS = HERE / "lighteval_tasks.py"
 
-__all__ = ["HERE", "LM_EVAL_TASKS"]
+__all__ = ["HERE", "LIGHTEVAL_TASKS", "LM_EVAL_TASKS"]
