@@ -89,3 +89,11 @@ def test_cli_max_samples_10_both_tasks(dummy_build, tiny_model, tmp_path):
     [mc_details] = out.rglob("details_medcot_qa_mc|0_*.parquet")
     mc_ids = {r["doc"]["specific"]["id"] for r in pq.read_table(mc_details).to_pylist()}
     assert mc_ids == {r["id"] for r in _records(dummy_build) if tasks.is_single_answer(r)}
+    from medcot.cli import main
+
+    scored = tmp_path / "scores.jsonl"
+    assert main(["score", str(out), "-o", str(scored), "--quiet"]) == 0
+    scores = {json.loads(line)["id"]: json.loads(line) for line in scored.read_text(encoding="utf-8").splitlines()}
+    assert set(scores) == {r["doc"]["specific"]["id"] for r in rows}
+    for r in rows:
+        assert scores[r["doc"]["specific"]["id"]]["overall"] == pytest.approx(r["metric"]["overall"])

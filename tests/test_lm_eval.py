@@ -79,6 +79,16 @@ def test_cli_limit_10_both_tasks(dummy_build, tiny_model, tmp_path):
     mc_ids = {json.loads(line)["doc"]["id"] for line in mc_samples.read_text(encoding="utf-8").splitlines()}
     assert mc_ids == {r["id"] for r in _records(dummy_build) if tasks.is_single_answer(r)}
     assert "X006" not in mc_ids  # gold ABD
+    # `medcot score` reads the output folder as lm-eval wrote it (the loglikelihood file is skipped)
+    from medcot.cli import main
+
+    scored = tmp_path / "scores.jsonl"
+    assert main(["score", str(out), "-o", str(scored), "--quiet", "--dataset", str(dummy_build.out_dir)]) == 0
+    rows = [json.loads(line) for line in scored.read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["id"] for r in rows) == sorted(s["doc"]["id"] for s in lines)
+    by_id = {s["doc"]["id"]: s for s in lines}
+    for r in rows:  # same scorer, same text: the framework's per-sample rubric equals medcot score's
+        assert r["overall"] == pytest.approx(by_id[r["id"]]["overall"])
 
 
 class ScriptedLM(LM):

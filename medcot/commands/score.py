@@ -79,9 +79,24 @@ def _counts(summary: scoring.Summary) -> dict[str, int]:
     return counts
 
 
+def _open_rows(input: Path, *, encoding: Optional[str], limits: Any) -> Any:
+    """The rows to score: an lm-eval / lighteval output (file or folder) as the framework wrote it,
+    else a prediction table. Either is checked whole now, then streamed."""
+    from medcot import scoring
+    from medcot.integrations import logs
+
+    if logs.detect_format(input) is not None:
+        rows = logs.iter_samples(input)
+        logger.info("%s: %s output, %d samples in %d file(s)", input, rows.format, len(rows), len(rows.files))
+        return rows
+    return scoring.iter_predictions(input, encoding=encoding, limits=limits)
+
+
 def score_command(
     input: Path = typer.Argument(..., help="JSONL/JSON/CSV/TSV/Parquet with a `prediction` column "
-                                 "(optional: id, reference, question, options, answer)."),
+                                 "(optional: id, reference, question, options, answer); or what lm-eval "
+                                 "(--log_samples samples_*.jsonl) or lighteval (details_*.parquet) wrote, "
+                                 "a file or their output folder."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write one JSON line per input row."),
     dataset: Optional[Path] = typer.Option(None, "--dataset", help="Built dataset folder (data/default/"
                                            "<split>-*.parquet), raw release, or Hub dataset repo id "
@@ -130,8 +145,7 @@ def score_command(
     if backend not in scoring.BACKENDS:
         raise InputError(f"--backend must be one of {', '.join(scoring.BACKENDS)}, got {backend!r}")
     check_not_input(output, [input, *([dataset] if dataset is not None else [])], option="--output")
-    rows = scoring.iter_predictions(input, encoding=encoding,  # checks the whole file now, then streams it
-                                    limits=limits_from(max_decompressed_mb, max_xlsx_cells, max_ratio))
+    rows = _open_rows(input, encoding=encoding, limits=limits_from(max_decompressed_mb, max_xlsx_cells, max_ratio))
     n_rows = len(rows)
     records = rows if dataset is None else scoring.iter_joined(rows, dataset, split=split)
     progress = not quiet and sys.stderr.isatty() and n_rows >= PROGRESS_MIN_ROWS
