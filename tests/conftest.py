@@ -96,3 +96,22 @@ def _isolate_hf_home() -> None:
 
 
 _isolate_hf_home()
+
+
+# --- integrations (lm-eval, lighteval, TRL, rewards): rows of a build and a tiny offline model ---
+def built_rows(build, config: str = "default", split: str = "test") -> list[dict]:
+    """Rows of one config and split of a ``medcot build`` folder (``export.BuildResult``), in file order."""
+    import pyarrow.parquet as pq
+
+    return [row for path in sorted((build.out_dir / "data" / config).glob(f"{split}-*.parquet"))
+            for row in pq.read_table(path).to_pylist()]
+
+
+@pytest.fixture(scope="session")
+def tiny_model(dummy_build, tmp_path_factory):
+    """A random 2-layer Qwen2 + a tokenizer trained on the dummy build (tests/tiny_lm.py); needs torch."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from tiny_lm import build_tiny_lm, dataset_texts
+
+    return build_tiny_lm(tmp_path_factory.mktemp("tiny_lm"), dataset_texts(dummy_build.out_dir))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import built_rows
 
 from medcot import views
 from medcot.cli import main
@@ -21,9 +22,6 @@ from medcot.integrations import logs
 STAMP = "2026-12-03T12-53-46.996466"
 
 
-def _records(build, split="test"):
-    return [r for p in sorted((build.out_dir / "data" / "default").glob(f"{split}-*.parquet"))
-            for r in pq.read_table(p).to_pylist()]
 
 
 def _write_lm_eval(folder: Path, records, *, with_doc=True) -> Path:
@@ -73,7 +71,7 @@ def _read(path):
 
 
 def test_lm_eval_samples_read_with_doc_fields(dummy_build, tmp_path):
-    records = _records(dummy_build)
+    records = built_rows(dummy_build)
     folder = _write_lm_eval(tmp_path / "lm", records)
     cot = next(folder.glob("samples_medcot_cot_*.jsonl"))
     assert logs.detect_format(cot) == logs.detect_format(folder) == "lm-eval"
@@ -88,7 +86,7 @@ def test_lm_eval_samples_read_with_doc_fields(dummy_build, tmp_path):
 
 
 def test_score_lm_eval_folder_and_join_on_doc_id(dummy_build, tmp_path, capsys):
-    records = _records(dummy_build)
+    records = built_rows(dummy_build)
     folder = _write_lm_eval(tmp_path / "lm", records, with_doc=False)  # docs hold only the id
     out = tmp_path / "scores.jsonl"
     code, stdout, err = _score(["score", folder, "-o", out, "--json", "--dataset", dummy_build.out_dir], capsys)
@@ -101,7 +99,7 @@ def test_score_lm_eval_folder_and_join_on_doc_id(dummy_build, tmp_path, capsys):
 
 
 def test_score_lighteval_details(dummy_build, tmp_path, capsys):
-    records = _records(dummy_build)
+    records = built_rows(dummy_build)
     path = _write_lighteval(tmp_path / "le", records)
     assert logs.detect_format(path) == "lighteval"
     rows = logs.read_samples(path)
@@ -114,12 +112,12 @@ def test_score_lighteval_details(dummy_build, tmp_path, capsys):
 
 
 def test_loglikelihood_file_alone_is_refused_in_one_line(dummy_build, tmp_path, capsys):
-    folder = _write_lm_eval(tmp_path / "lm", _records(dummy_build))
+    folder = _write_lm_eval(tmp_path / "lm", built_rows(dummy_build))
     mc = next(folder.glob("samples_medcot_qa_mc_*.jsonl"))
     code, _, err = _score(["score", mc, "-o", tmp_path / "o.jsonl"], capsys)
     assert code == 2
     assert err.count("\n") == 1 and "loglikelihood sample" in err and f"{mc}:1" in err
-    le = _write_lighteval(tmp_path / "le", _records(dummy_build)).parent
+    le = _write_lighteval(tmp_path / "le", built_rows(dummy_build)).parent
     with pytest.raises(InputError, match="loglikelihood sample"):
         logs.iter_samples(next(le.glob("details_medcot_qa_mc*")))
 

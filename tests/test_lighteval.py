@@ -11,9 +11,9 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import built_rows
 
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -26,19 +26,8 @@ from medcot.integrations import tasks  # noqa: E402
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-def _records(build, split: str = "test") -> list[dict]:
-    import pyarrow.parquet as pq
-
-    return [r for p in sorted((build.out_dir / "data" / "default").glob(f"{split}-*.parquet"))
-            for r in pq.read_table(p).to_pylist()]
 
 
-@pytest.fixture(scope="module")
-def tiny_model(dummy_build, tmp_path_factory):
-    sys.path.insert(0, str(Path(__file__).parent))
-    from tiny_lm import build_tiny_lm, dataset_texts
-
-    return build_tiny_lm(tmp_path_factory.mktemp("tiny_lm_lighteval"), dataset_texts(dummy_build.out_dir))
 
 
 def test_rubric_metric_semantics(dummy_build):
@@ -46,7 +35,7 @@ def test_rubric_metric_semantics(dummy_build):
 
     from medcot.integrations import lighteval_tasks as lt
 
-    by_id = {r["id"]: r for r in _records(dummy_build)}
+    by_id = {r["id"]: r for r in built_rows(dummy_build)}
     gold = by_id["X006"]
     doc = lt.cot_prompt(gold)
     assert doc.query == views.record_prompt(gold)
@@ -81,14 +70,14 @@ def test_cli_max_samples_10_both_tasks(dummy_build, tiny_model, tmp_path):
 
     [cot_details] = out.rglob("details_medcot_cot|0_*.parquet")
     rows = pq.read_table(cot_details).to_pylist()
-    assert {r["doc"]["specific"]["id"] for r in rows} == {r["id"] for r in _records(dummy_build)}
+    assert {r["doc"]["specific"]["id"] for r in rows} == {r["id"] for r in built_rows(dummy_build)}
     for r in rows:  # the per-sample metric is what the task's own scoring gives for the logged text
         text = r["model_response"]["text"][0]
         record = r["doc"]["specific"]["record"]
         assert r["metric"]["acc"] == tasks.cot_scores(record, text)["acc"]
     [mc_details] = out.rglob("details_medcot_qa_mc|0_*.parquet")
     mc_ids = {r["doc"]["specific"]["id"] for r in pq.read_table(mc_details).to_pylist()}
-    assert mc_ids == {r["id"] for r in _records(dummy_build) if tasks.is_single_answer(r)}
+    assert mc_ids == {r["id"] for r in built_rows(dummy_build) if tasks.is_single_answer(r)}
     from medcot.cli import main
 
     scored = tmp_path / "scores.jsonl"

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import built_rows
 
 lm_eval = pytest.importorskip("lm_eval")
 pytest.importorskip("torch")
@@ -29,19 +30,8 @@ from medcot.integrations.tasks import COT_METRICS  # noqa: E402
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-def _records(build, split: str = "test") -> list[dict]:
-    import pyarrow.parquet as pq
-
-    return [r for p in sorted((build.out_dir / "data" / "default").glob(f"{split}-*.parquet"))
-            for r in pq.read_table(p).to_pylist()]
 
 
-@pytest.fixture(scope="module")
-def tiny_model(dummy_build, tmp_path_factory):
-    sys.path.insert(0, str(Path(__file__).parent))
-    from tiny_lm import build_tiny_lm, dataset_texts
-
-    return build_tiny_lm(tmp_path_factory.mktemp("tiny_lm"), dataset_texts(dummy_build.out_dir))
 
 
 def _offline_env(tmp_path: Path) -> dict[str, str]:
@@ -72,12 +62,12 @@ def test_cli_limit_10_both_tasks(dummy_build, tiny_model, tmp_path):
     [cot_samples] = out.rglob("samples_medcot_cot_*.jsonl")
     lines = [json.loads(line) for line in cot_samples.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 10
-    assert {s["doc"]["id"] for s in lines} == {r["id"] for r in _records(dummy_build)}
+    assert {s["doc"]["id"] for s in lines} == {r["id"] for r in built_rows(dummy_build)}
     for s in lines:
         assert s["filtered_resps"][0] == (tasks.answer_set(s["resps"][0][0], s["doc"]) or "")
     [mc_samples] = out.rglob("samples_medcot_qa_mc_*.jsonl")
     mc_ids = {json.loads(line)["doc"]["id"] for line in mc_samples.read_text(encoding="utf-8").splitlines()}
-    assert mc_ids == {r["id"] for r in _records(dummy_build) if tasks.is_single_answer(r)}
+    assert mc_ids == {r["id"] for r in built_rows(dummy_build) if tasks.is_single_answer(r)}
     assert "X006" not in mc_ids  # gold ABD
     # `medcot score` reads the output folder as lm-eval wrote it (the loglikelihood file is skipped)
     from medcot.cli import main
@@ -129,7 +119,7 @@ def _mc_prompts(records):
 
 
 def test_oracle_scores_one(dummy_build, hf_offline):
-    records = _records(dummy_build)
+    records = built_rows(dummy_build)
     oracle = ScriptedLM(
         generations={tasks.cot_prompt(r): views.assistant_text(r) for r in records},
         mc_choice={p: r["answer"][0] for p, r in _mc_prompts(records).items()},
@@ -145,7 +135,7 @@ def test_oracle_scores_one(dummy_build, hf_offline):
 
 
 def test_picking_a_on_gold_abd_scores_zero(dummy_build, hf_offline):
-    records = _records(dummy_build)
+    records = built_rows(dummy_build)
     always_a = ScriptedLM(generations={tasks.cot_prompt(r): "逐步分析……\n\n答案：A" for r in records},
                           mc_choice={p: "A" for p in _mc_prompts(records)})
     out = _evaluate(always_a, dummy_build.out_dir, ("medcot_cot",))
@@ -158,7 +148,7 @@ def test_picking_a_on_gold_abd_scores_zero(dummy_build, hf_offline):
 
 
 def test_order_of_letters_does_not_matter_but_the_set_does(dummy_build, hf_offline):
-    records = _records(dummy_build)
+    records = built_rows(dummy_build)
     gens = {tasks.cot_prompt(r): "答案：" + "".join(reversed(r["answer"])) for r in records}
     gold_abd = next(r for r in records if r["id"] == "X006")
     gens[tasks.cot_prompt(gold_abd)] = "答案：ABDE"

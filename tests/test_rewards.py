@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import pyarrow.parquet as pq
 import pytest
+from conftest import built_rows
 
 from medcot import rewards, views
 from medcot.errors import InputError
 
 
-def _rows(build, config: str, split: str) -> list[dict]:
-    rows: list[dict] = []
-    for path in sorted((build.out_dir / "data" / config).glob(f"{split}-*.parquet")):
-        rows.extend(pq.read_table(path).to_pylist())
-    return rows
 
 
 def test_exact_set_match_not_any_overlap():
@@ -48,7 +43,7 @@ def test_bad_inputs_name_the_problem():
 
 def test_gold_completions_of_the_build_earn_full_answer_reward(dummy_build):
     for split in ("train", "validation", "test"):
-        rows = _rows(dummy_build, "prompt_completion", split)
+        rows = built_rows(dummy_build, "prompt_completion", split)
         assert rows
         got = rewards.answer_reward([r["completion"] for r in rows], answer=[r["answer"] for r in rows],
                                     prompts=[r["prompt"] for r in rows])
@@ -56,7 +51,7 @@ def test_gold_completions_of_the_build_earn_full_answer_reward(dummy_build):
 
 
 def test_rubric_reward_range_order_and_name(dummy_build):
-    rows = _rows(dummy_build, "prompt_completion", "test")
+    rows = built_rows(dummy_build, "prompt_completion", "test")
     n = len(rows)
     gold = [r["completion"] for r in rows]
     kwargs = {"answer": [r["answer"] for r in rows], "prompts": [r["prompt"] for r in rows], "completion": gold}

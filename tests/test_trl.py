@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,12 +15,6 @@ from medcot import rewards  # noqa: E402
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
 
-@pytest.fixture(scope="module")
-def tiny_model(dummy_build, tmp_path_factory):
-    sys.path.insert(0, str(Path(__file__).parent))
-    from tiny_lm import build_tiny_lm, dataset_texts
-
-    return build_tiny_lm(tmp_path_factory.mktemp("tiny_lm_trl"), dataset_texts(dummy_build.out_dir))
 
 
 def _load(build, config: str):
