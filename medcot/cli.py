@@ -35,9 +35,9 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from medcot.commands import data, evaluation, report, score, validate
+    from medcot.commands import data, evaluation, integrations, report, score, validate
 
-    for module in (validate, data, score, evaluation, report):
+    for module in (validate, data, score, evaluation, report, integrations):
         module.register(app)
 
 

@@ -5,6 +5,7 @@
 | :mod:`~medcot.integrations.tasks` | the two tasks, framework-free: documents, prompts, answer sets, per-item scores |
 | ``lm_eval_tasks/`` | lm-evaluation-harness task folder (``--include_path``): ``medcot_qa_mc``, ``medcot_cot`` |
 | :mod:`~medcot.integrations.lighteval_tasks` | lighteval custom task file (``--custom-tasks``): the same two tasks + rubric metric |
+| :mod:`~medcot.integrations.opencompass` | ``medcot export --format opencompass``: flat JSONL per option count and answer kind + config snippet |
 | :mod:`~medcot.integrations.logs` | reading what the frameworks wrote (lm-eval ``--log_samples``, lighteval details) for ``medcot score`` |
 
 TRL reward functions live in :mod:`medcot.rewards`. None of these modules imports a framework at

@@ -51,6 +51,7 @@ __all__ = [
     "is_single_answer",
     "mc_docs",
     "mc_prompt",
+    "task_counts",
 ]
 
 TASK_NAMES: tuple[str, ...] = ("medcot_qa_mc", "medcot_cot")
@@ -244,4 +245,31 @@ def cot_scores(doc: Mapping[str, Any], generation: Any) -> dict[str, float]:
     out = {"acc": 1.0 if check.correct else 0.0, "answer_found": 0.0 if answer is None else 1.0}
     out.update({d: float(res.scores[d]) for d in RUBRIC_DIMENSIONS})
     out["overall"] = float(res.overall)
+    return out
+
+
+def task_counts(dataset: str | os.PathLike[str], *, splits: Sequence[str] = ("train", "validation", "test")) -> dict[str, dict[str, int]]:
+    """Per split: questions ``medcot_cot`` evaluates, ``medcot_qa_mc`` keeps, and multiple-answer ones it leaves out.
+
+    Args:
+        dataset: a built folder, raw release or Hub repo id.
+        splits: the splits to count (missing ones are skipped).
+
+    Returns:
+        ``{split: {"medcot_cot": n, "medcot_qa_mc": n, "multi_answer_excluded": n}}``.
+    """
+    from medcot.scoring import dataset_records
+
+    out: dict[str, dict[str, int]] = {}
+    error: InputError | None = None
+    for split in splits:
+        try:
+            records = dataset_records(dataset, split)
+        except InputError as exc:  # a split the dataset does not have
+            error = exc
+            continue
+        single = sum(is_single_answer(r) for r in records)
+        out[split] = {"medcot_cot": len(records), "medcot_qa_mc": single, "multi_answer_excluded": len(records) - single}
+    if not out and error is not None:
+        raise error
     return out
