@@ -127,7 +127,10 @@ def answer_reward(completions: Sequence[Any], answer: Sequence[Any], **kwargs: A
 
 
 def _reference(kwargs: Mapping[str, Any], n: int) -> list[str | None]:
-    """The expert CoT per row: ``reasoning`` (reasoning config) or ``completion`` (prompt_completion)."""
+    """The expert CoT per row: a ``reference`` column, ``reasoning`` (reasoning config), ``cot``, or ``completion``.
+
+    GRPOTrainer does not pass a dataset's ``completion`` column to reward functions; copy it into
+    ``reference`` (see the README's TRL section)."""
     for name in ("reference", "reasoning", "cot", "completion"):
         if kwargs.get(name) is not None:
             return [None if v is None else completion_text(v) for v in _column(kwargs, name, n)]
@@ -145,8 +148,8 @@ def make_rubric_reward(
     Args:
         weights: dimension -> non-negative weight (missing dimensions weigh 0). Default: all 1.
         lexicon_paths: user lexicon files for the scorer.
-        use_reference: compare with the expert CoT when the dataset passes one (``reasoning`` or
-            ``completion`` column).
+        use_reference: compare with the expert CoT when the rewards receive one (a ``reference``,
+            ``reasoning`` or ``cot`` column).
 
     Returns:
         A function ``(completions, answer=None, **kwargs) -> list[float]`` named ``rubric_reward``

@@ -52,8 +52,9 @@ def test_rubric_metric_semantics(dummy_build):
 def test_cli_max_samples_10_both_tasks(dummy_build, tiny_model, tmp_path):
     out = tmp_path / "out"
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
-               MEDCOT_DATASET=str(dummy_build.out_dir), HF_DATASETS_CACHE=str(tmp_path / "ds_cache"))
-    model_args = f"model_name={tiny_model},dtype=float32,batch_size=4,device=cpu,generation_parameters={{max_new_tokens:24}}"
+               MEDCOT_DATASET=str(dummy_build.out_dir), MEDCOT_GENERATION_SIZE="24",
+               HF_DATASETS_CACHE=str(tmp_path / "ds_cache"))
+    model_args = f"model_name={tiny_model},dtype=float32,batch_size=4,device=cpu"
     cmd = [sys.executable, "-m", "medcot.integrations.lighteval_tasks", "accelerate", model_args,
            "medcot_cot|0,medcot_qa_mc|0", "--max-samples", "10", "--output-dir", str(out), "--save-details"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)

@@ -56,14 +56,20 @@ def test_grpo_two_steps_with_answer_reward(dummy_build, tiny_model, tmp_path, hf
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer
 
-    ds = _load(dummy_build, "prompt_completion").remove_columns(["completion"])
+    # GRPOTrainer does not hand the dataset's `completion` column to reward functions; a `reference`
+    # column does reach them (rubric_reward scores against it)
+    ds = _load(dummy_build, "prompt_completion")
+    ds = ds.map(lambda row: {"reference": row["completion"][0]["content"]})
     tok = AutoTokenizer.from_pretrained(tiny_model)
     model = AutoModelForCausalLM.from_pretrained(tiny_model)
     calls: list[tuple[int, list[str]]] = []
+    references: list[str] = []
 
     def answer_reward(completions, answer, **kwargs):
         out = rewards.answer_reward(completions, answer, **kwargs)
         calls.append((len(completions), list(answer)))
+        assert "completion" not in kwargs
+        references.extend(kwargs["reference"])
         return out
 
     args = GRPOConfig(**_common_args(tmp_path), num_generations=2, max_completion_length=16,
@@ -74,6 +80,7 @@ def test_grpo_two_steps_with_answer_reward(dummy_build, tiny_model, tmp_path, hf
     assert result.global_step == 2
     assert calls and all(n == len(gold) for n, gold in calls)
     assert all(g and set(g) <= set("ABCDE") for _, gold in calls for g in gold)
+    assert references and all("\n\n答案：" in ref for ref in references)
     logged = [h for h in trainer.state.log_history if "rewards/answer_reward/mean" in h]
     assert logged and all(0.0 <= h["rewards/answer_reward/mean"] <= 1.0 for h in logged)
     assert all(0.0 <= h["rewards/rubric_reward/mean"] <= 1.0 for h in logged)

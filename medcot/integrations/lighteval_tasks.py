@@ -1,7 +1,8 @@
 """lighteval custom task file: ``medcot_qa_mc`` and ``medcot_cot`` with the rubric metric.
 
 Use it with ``--custom-tasks`` (the path is ``medcot.integrations.LIGHTEVAL_TASKS``); the dataset is
-read from ``$MEDCOT_DATASET`` (a built folder or a Hub repo id; default ``org/medcot``)::
+read from ``$MEDCOT_DATASET`` (a built folder or a Hub repo id; default ``org/medcot``), the
+generation budget of ``medcot_cot`` from ``$MEDCOT_GENERATION_SIZE`` (tokens, default 1024)::
 
     MEDCOT_DATASET=build/medcot lighteval accelerate "model_name=PATH" "medcot_cot|0" \\
         --custom-tasks "$(python -c 'import medcot.integrations as m; print(m.LIGHTEVAL_TASKS)')"
@@ -20,6 +21,7 @@ scores every chain of thought with the offline rubric (five dimensions + ``overa
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -39,6 +41,9 @@ logger = logging.getLogger(__name__)
 __all__ = ["TASKS_TABLE", "main", "medcot_cot", "medcot_qa_mc", "rubric_metric"]
 
 _SPLITS = ["train", "validation", "test"]
+# lighteval 0.13 generates up to the task's generation_size whatever the model's max_new_tokens say
+GENERATION_SIZE_ENV = "MEDCOT_GENERATION_SIZE"
+GENERATION_SIZE = int(os.environ.get(GENERATION_SIZE_ENV) or 1024)
 
 
 def mc_prompt(line: dict[str, Any], task_name: str = "medcot_qa_mc") -> Doc:
@@ -94,7 +99,7 @@ medcot_cot = LightevalTaskConfig(
     evaluation_splits=["test"],
     few_shots_split="validation",
     few_shots_select="sequential",
-    generation_size=1024,
+    generation_size=GENERATION_SIZE,
     stop_sequence=[],
     metrics=[rubric_metric],
     version=1,
