@@ -156,3 +156,27 @@ def test_order_of_letters_does_not_matter_but_the_set_does(dummy_build, hf_offli
     by_id = {s["doc"]["id"]: s for s in out["samples"]["medcot_cot"]}
     assert by_id["X006"]["acc"] == 0.0 and by_id["X006"]["filtered_resps"][0] == "ABDE"
     assert all(s["acc"] == 1.0 for i, s in by_id.items() if i != "X006")
+
+
+def test_lm_evals_own_multiple_choice_is_lenient_on_multi_answer(dummy_build, tmp_path, hf_offline):
+    """Why medcot_qa_mc leaves multi-answer questions out: lm-eval's list-target rule (any gold index)."""
+    from lm_eval import simple_evaluate
+    from lm_eval.tasks import TaskManager
+
+    folder = tmp_path / "naive"
+    folder.mkdir()
+    (folder / "naive_mc.yaml").write_text(
+        "task: naive_mc\n"
+        f"dataset_path: {dummy_build.out_dir}\ndataset_name: qa\ntest_split: test\n"
+        "output_type: multiple_choice\ndoc_to_text: \"{{question}}\"\n"
+        "doc_to_choice: \"{{choice_labels}}\"\ndoc_to_target: answer_idx\n"
+        "metric_list:\n  - metric: acc\n", encoding="utf-8")
+    qa = {r["id"]: r for r in built_rows(dummy_build, "qa")}
+    always_a = ScriptedLM({}, {r["question"]: "A" for r in qa.values()})
+    always_a.loglikelihood = lambda requests: [  # prefer " A" whatever the question
+        (0.0 if req.args[1].strip() == "A" else -10.0, False) for req in requests]
+    out = simple_evaluate(model=always_a, tasks=["naive_mc"], task_manager=TaskManager(include_path=str(folder)),
+                          log_samples=True, bootstrap_iters=0)
+    by_id = {s["doc"]["id"]: s for s in out["samples"]["naive_mc"]}
+    assert qa["X006"]["answer"] == ["A", "B", "D"]
+    assert by_id["X006"]["acc"] == 1.0  # A alone counted as right on gold ABD
