@@ -7,6 +7,7 @@
 | :mod:`~medcot.integrations.lighteval_tasks` | lighteval custom task file (``--custom-tasks``): the same two tasks + rubric metric |
 | :mod:`~medcot.integrations.opencompass` | ``medcot export --format opencompass``: flat JSONL per option count and answer kind + config snippet |
 | :mod:`~medcot.integrations.logs` | reading what the frameworks wrote (lm-eval ``--log_samples``, lighteval details) for ``medcot score`` |
+| :mod:`~medcot.integrations.columnar` | ``score_columns``: batched scoring for ``Dataset.map(batched=True)`` and Ray Data ``map_batches`` |
 
 TRL reward functions live in :mod:`medcot.rewards`. None of these modules imports a framework at
 import time; each framework is an optional extra (``pip install "medcot-verified[eval]"`` / ``[train]``).
