@@ -60,6 +60,7 @@ from medcot.rubric.injection import find_injection
 from medcot.rubric.stance import VERDICT_MARKER, option_stance
 from medcot.rubric.substance import Substance, analyse, function_spans
 from medcot.rubric.vocab import Vocabulary, load_builtin_vocabulary
+from medcot.rubric.vocab import members as _members
 from medcot.textsim import char_normalize, nfkc_fold
 
 logger = logging.getLogger(__name__)
@@ -204,15 +205,6 @@ def _sentence_matrix(sentences: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     )
     mat.reshape(-1)[row_offset + vocab.searchsorted(codes)] = 1.0
     return mat, vocab
-
-
-def _members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """Boolean mask: which ``values`` occur in the sorted array ``sorted_set``."""
-    if not len(sorted_set):
-        return np.zeros(len(values), dtype=bool)
-    pos = sorted_set.searchsorted(values)
-    pos[pos == len(sorted_set)] = 0
-    return sorted_set[pos] == values
 
 
 _SENT_BREAK = re.compile(r"[。!?;\n]")

@@ -37,6 +37,7 @@ import numpy as np
 from medcot.lexicon import Lexicon
 from medcot.rubric.stance import VERDICT_MARKER
 from medcot.rubric.vocab import Vocabulary, bigram_seq
+from medcot.rubric.vocab import members as _members
 
 __all__ = ["LABELS", "Substance", "analyse"]
 
@@ -363,14 +364,6 @@ def analyse(
         specific_per_claim=claim_spec / claims if claims else 0.0,
         evidence=evidence,
     )
-
-
-def _members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    if not len(sorted_set) or not len(values):
-        return np.zeros(len(values), dtype=bool)
-    pos = sorted_set.searchsorted(values)
-    pos[pos == len(sorted_set)] = 0
-    return sorted_set[pos] == values
 
 
 def _all_in(values: np.ndarray, sorted_set: np.ndarray) -> bool:

@@ -26,7 +26,7 @@ from medcot.textsim import char_normalize
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Vocabulary", "bigram_seq", "load_builtin_vocabulary"]
+__all__ = ["Vocabulary", "bigram_seq", "load_builtin_vocabulary", "members"]
 
 BUILTIN = Path(__file__).with_name("model") / "vocab-v1.npz"
 
@@ -41,6 +41,19 @@ def bigram_seq(s: str) -> np.ndarray:
         return np.empty(0, dtype=np.uint32)
     u = np.frombuffer(s.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
     return (u[:-1].astype(np.uint32) << 16) | u[1:]
+
+
+def members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Boolean mask: which ``values`` occur in the sorted array ``sorted_set``.
+
+    >>> members(np.array([3, 5, 9]), np.array([1, 3, 9])).tolist()
+    [True, False, True]
+    """
+    if not len(sorted_set) or not len(values):
+        return np.zeros(len(values), dtype=bool)
+    pos = sorted_set.searchsorted(values)
+    pos[pos == len(sorted_set)] = 0
+    return sorted_set[pos] == values
 
 
 @dataclass(frozen=True)
